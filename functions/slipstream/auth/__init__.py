@@ -1,0 +1,1 @@
+"""JWT issuing and validation: task tokens (Airflow's workload and execution scopes) and admin tokens."""

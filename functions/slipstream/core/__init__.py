@@ -1,0 +1,1 @@
+"""Configuration and AWS plumbing shared by every Lambda function."""

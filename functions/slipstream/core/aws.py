@@ -1,0 +1,51 @@
+"""boto3 clients, built on first use and reused for the life of the process.
+
+Nothing here runs at import time: a Lambda cold start pays for boto3 only when a request needs
+AWS, and each client is created once per execution environment. `AWS_ENDPOINT_URL` (moto's server
+in the local stack) is honoured by boto3 itself.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_sqs import SQSClient
+
+
+def _client(service: str) -> Any:
+    import boto3
+    from botocore.config import Config
+
+    config = Config(retries={"max_attempts": 3, "mode": "standard"}, tcp_keepalive=True)
+    return boto3.session.Session().client(service, config=config)  # type: ignore[call-overload]
+
+
+@cache
+def dynamodb() -> DynamoDBClient:
+    return _client("dynamodb")  # type: ignore[no-any-return]
+
+
+@cache
+def s3() -> S3Client:
+    return _client("s3")  # type: ignore[no-any-return]
+
+
+@cache
+def sqs() -> SQSClient:
+    return _client("sqs")  # type: ignore[no-any-return]
+
+
+@cache
+def secretsmanager() -> SecretsManagerClient:
+    return _client("secretsmanager")  # type: ignore[no-any-return]
+
+
+def reset() -> None:
+    """Forget every client (tests switch endpoints; SnapStart restores need fresh connections)."""
+    for factory in (dynamodb, s3, sqs, secretsmanager):
+        factory.cache_clear()

@@ -1,0 +1,1 @@
+"""Airflow's Execution API (version 2026-06-30), served from Lambda. Paths live under `/execution`."""

@@ -1,0 +1,56 @@
+"""Assembles the Execution API: one Cadwyn app, every resource router, the error mapping.
+
+Cadwyn routes on the `Airflow-API-Version` header (no header = the latest version). Only
+2026-06-30 exists today; older dates get 404, as Airflow answers dates before its oldest version.
+"""
+
+from __future__ import annotations
+
+from cadwyn import Cadwyn, Version, VersionBundle
+from fastapi import APIRouter
+from slipstream.execution_api import errors
+from slipstream.execution_api.routes import (
+    assets,
+    connections,
+    dag_runs,
+    dags,
+    health,
+    state_store,
+    task_instances,
+    task_reschedules,
+    variables,
+    xcoms,
+)
+
+API_VERSION = "2026-06-30"
+VERSION_HEADER = "Airflow-API-Version"
+
+
+def create_app() -> Cadwyn:
+    app = Cadwyn(
+        versions=VersionBundle(Version(API_VERSION)),
+        api_version_parameter_name=VERSION_HEADER,
+        api_version_default_value=API_VERSION,
+        title="Slipstream Execution API",
+        description="Airflow's task Execution API, served from AWS Lambda with state in DynamoDB.",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    router = APIRouter()
+    for module in (
+        health,
+        task_instances,
+        task_reschedules,
+        connections,
+        variables,
+        xcoms,
+        dag_runs,
+        dags,
+        state_store,
+    ):
+        router.include_router(module.router)
+    router.include_router(assets.router)
+    router.include_router(assets.events_router)
+    app.generate_and_include_versioned_routers(router)
+    errors.install(app)
+    return app

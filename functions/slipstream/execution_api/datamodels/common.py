@@ -1,0 +1,43 @@
+"""Building blocks shared by the resource models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("datetime must carry a timezone")
+    return value.astimezone(UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
+"""A timezone-aware datetime, normalised to UTC (serialised with a `Z`); naive values are a 422."""
+
+
+class StrictModel(BaseModel):
+    """Request bodies: unknown keys are a 422 (`extra_forbidden`), as in Airflow."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AssetProfile(StrictModel):
+    name: str | None = None
+    uri: str | None = None
+    type: Literal["Asset", "AssetNameRef", "AssetUriRef", "AssetAlias"]
+
+
+class MessageResponse(ResponseModel):
+    message: str
+
+
+JsonObject = dict[str, JsonValue]
+NonEmptyStr = Annotated[str, Field(min_length=1)]
+Extra = Any

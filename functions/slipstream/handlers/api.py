@@ -1,0 +1,22 @@
+"""Lambda handler of the API function (Execution API and management API behind the HTTP API).
+
+Import does no I/O: the app object is built (cheap, no AWS calls) and boto3 clients are created
+on first use, then reused across invocations. Mangum runs with `lifespan="off"`; otherwise it
+would run startup and shutdown on every invocation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from mangum import Mangum
+from slipstream.api.app import create_app
+from slipstream.core.logging import logger
+
+_mangum = Mangum(create_app(), lifespan="off")  # type: ignore[arg-type]
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return _mangum(event, context)  # type: ignore[arg-type]

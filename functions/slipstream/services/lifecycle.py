@@ -1,0 +1,147 @@
+"""What each task-instance transition does beyond the write itself.
+
+`/state` maps a payload to the stored fields and one conditional write; then, depending on the new
+state, fail_fast stops the rest of the run and a success records its asset events.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from slipstream.auth.tokens import TIKey
+from slipstream.execution_api.datamodels.task_instances import (
+    TIAwaitingInputStatePayload,
+    TIDeferredStatePayload,
+    TIRescheduleStatePayload,
+    TIRetryStatePayload,
+    TIStateUpdate,
+    TISuccessStatePayload,
+    TITargetStatePayload,
+    TITerminalStatePayload,
+)
+from slipstream.services import assets
+from slipstream.store import keys
+from slipstream.store.codec import fmt_time, utcnow
+from slipstream.store.table import TransactionCancelled, update_action
+from slipstream.store.table import values as _values
+from slipstream.store.task_instances import RETRY_REASON_LIMIT, TaskInstances
+
+FAIL_FAST_SPARED = frozenset({"success", "failed"})
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+def finish(tis: TaskInstances, key: TIKey, ti_id: str, payload: TIStateUpdate) -> bool:
+    """Apply a `/state` payload. Returns False when it was an idempotent replay (HTTP 200)."""
+    now = utcnow()
+    if isinstance(payload, TIRescheduleStatePayload):
+        row = {
+            "PK": keys.run_pk(key.dag_id, key.run_id),
+            "SK": keys.reschedule_prefix(ti_id) + fmt_time(now),
+            "ti_id": ti_id,
+            "start_date": fmt_time(now),
+            "end_date": fmt_time(payload.end_date),
+            "reschedule_date": fmt_time(payload.reschedule_date),
+        }
+        fields = {
+            "end_date": fmt_time(payload.end_date),
+            "reschedule_date": fmt_time(payload.reschedule_date),
+        }
+        return tis.reschedule(key, ti_id, fields, row)
+
+    state, fields = _fields(payload, now)
+    ti = tis.finish(key, ti_id, state, fields)
+    if ti is None:
+        return False
+    if state == "failed" and ti.get("fail_fast"):
+        stop_remaining(tis, key)
+    if isinstance(payload, TISuccessStatePayload) and (payload.task_outlets or payload.outlet_events):
+        assets.record_outlet_events(ti, payload.task_outlets, payload.outlet_events, now)
+    return True
+
+
+def _fields(payload: TIStateUpdate, now: datetime) -> tuple[str, dict[str, Any]]:
+    """The stored state and fields for a payload; None removes the attribute."""
+    rendered = getattr(payload, "rendered_map_index", None)
+    if isinstance(payload, TISuccessStatePayload | TITerminalStatePayload):
+        return payload.state, {
+            "end_date": fmt_time(payload.end_date),
+            "rendered_map_index": rendered,
+            "next_method": None,
+            "next_kwargs": None,
+        }
+    if isinstance(payload, TIRetryStatePayload):
+        reason = payload.retry_reason[:RETRY_REASON_LIMIT] if payload.retry_reason else None
+        delay = payload.retry_delay_seconds
+        return "up_for_retry", {
+            "end_date": fmt_time(payload.end_date),
+            "rendered_map_index": rendered,
+            "retry_delay_override": Decimal(str(delay)) if delay is not None else None,
+            "retry_reason": reason,
+            "next_method": None,
+            "next_kwargs": None,
+        }
+    if isinstance(payload, TIDeferredStatePayload):
+        kwargs = payload.trigger_kwargs
+        return "deferred", {
+            "trigger_classpath": payload.classpath,
+            "trigger_kwargs": kwargs if isinstance(kwargs, str) else _compact(kwargs),
+            "trigger_timeout": fmt_time(now + payload.trigger_timeout) if payload.trigger_timeout else None,
+            "trigger_queue": payload.queue,
+            "next_method": payload.next_method,
+            "next_kwargs": _compact(payload.next_kwargs),
+            "rendered_map_index": rendered,
+        }
+    if isinstance(payload, TIAwaitingInputStatePayload):
+        return "awaiting_input", {
+            "next_method": payload.next_method,
+            "next_kwargs": _compact(payload.next_kwargs),
+            "trigger_timeout": fmt_time(now + payload.timeout) if payload.timeout else None,
+            "rendered_map_index": rendered,
+        }
+    assert isinstance(payload, TITargetStatePayload)
+    # Airflow has no handler for these targets on a running TI and fails it; so do we.
+    return "failed", {"end_date": fmt_time(now), "next_method": None, "next_kwargs": None}
+
+
+def stop_remaining(tis: TaskInstances, key: TIKey) -> None:
+    """fail_fast: every other unfinished TI of the run is failed (if running) or skipped.
+
+    One transaction per batch of TIs, each update conditioned on the state that was read; if any
+    of them moved meanwhile the batch is re-read and retried, so no TI is overwritten blindly.
+    """
+    for _attempt in range(5):
+        now = fmt_time(utcnow())
+        actions = []
+        for ti in tis.list_run(key.dag_id, key.run_id):
+            state = ti.get("state")
+            if ti["task_id"] == key.task_id and ti.get("map_index", -1) == key.map_index:
+                continue
+            if state in FAIL_FAST_SPARED or (json.loads(ti.get("task", "{}")).get("is_teardown")):
+                continue
+            target = "failed" if state == "running" else "skipped"
+            condition = "#state = :was" if state is not None else "attribute_not_exists(#state)"
+            vals: dict[str, Any] = {"target": target, "now": now}
+            if state is not None:
+                vals["was"] = state
+            actions.append(
+                update_action(
+                    ti["PK"],
+                    ti["SK"],
+                    "SET #state = :target, end_date = :now",
+                    condition,
+                    names={"#state": "state"},
+                    values=_values(**vals),
+                )
+            )
+        try:
+            for start in range(0, len(actions), 100):
+                tis.table.transact(actions[start : start + 100])
+        except TransactionCancelled:
+            continue
+        return

@@ -1,0 +1,147 @@
+"""Creating and clearing dag runs (shared by the Execution API, the management API and the scheduler)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from slipstream.store import keys
+from slipstream.store.codec import Item, fmt_time, utcnow
+from slipstream.store.dag_runs import DagRuns
+from slipstream.store.dags import DagNotFound, Dags
+from slipstream.store.table import TransactionCancelled, update_action
+from slipstream.store.table import values as _values
+from uuid6 import uuid7
+
+RUN_TYPE_PREFIX = {
+    "manual": "manual",
+    "scheduled": "scheduled",
+    "operator_triggered": "manual",
+    "asset_triggered": "asset_triggered",
+    "backfill": "backfill",
+}
+
+
+def generate_run_id(run_type: str, logical_date: datetime | None, run_after: datetime) -> str:
+    """Airflow's `<type>__<iso date>` run ids, e.g. `manual__2026-07-01T12:00:00+00:00`."""
+    when = logical_date or run_after
+    return f"{RUN_TYPE_PREFIX.get(run_type, run_type)}__{when.isoformat()}"
+
+
+def trigger(
+    dag_id: str,
+    *,
+    run_id: str | None,
+    run_type: str,
+    logical_date: datetime | None,
+    run_after: datetime | None = None,
+    conf: dict[str, Any] | None = None,
+    triggering_user_name: str | None = None,
+    note: str | None = None,
+    data_interval: tuple[datetime, datetime] | None = None,
+    consumed_asset_events: list[dict[str, Any]] | None = None,
+    partition_key: str | None = None,
+) -> Item:
+    """Create a queued run and its TIs. Raises DagNotFound or AlreadyExists (duplicate run_id)."""
+    dag = Dags().get(dag_id, consistent=True)
+    document = json.loads(dag["document"])
+    now = utcnow()
+    run_after = run_after or logical_date or now
+    if run_id is None:
+        run_id = generate_run_id(run_type, logical_date, run_after)
+    params = {name: value for name, value in (document.get("params") or {}).items()}
+    merged_conf = {**params, **(conf or {})}
+    interval = data_interval or ((logical_date, logical_date) if logical_date else None)
+    run: Item = {
+        "dag_id": dag_id,
+        "run_id": run_id,
+        "logical_date": fmt_time(logical_date) if logical_date else None,
+        "data_interval_start": fmt_time(interval[0]) if interval else None,
+        "data_interval_end": fmt_time(interval[1]) if interval else None,
+        "run_after": fmt_time(run_after),
+        "start_date": None,
+        "end_date": None,
+        "clear_number": 0,
+        "run_type": run_type,
+        "state": "queued",
+        "conf": json.dumps(merged_conf),
+        "triggering_user_name": triggering_user_name,
+        "consumed_asset_events": json.dumps(consumed_asset_events or []),
+        "partition_key": partition_key,
+        "note": note,
+        "queued_at": fmt_time(now),
+        "fail_fast": bool(document.get("fail_fast", False)),
+        "dag_version_id": dag["dag_version_id"],
+        "bundle_name": document.get("bundle_name", "dags-folder"),
+        "fileloc": document.get("fileloc"),
+    }
+    return DagRuns().create(run, document.get("tasks", []))
+
+
+def require_dag(dag_id: str) -> Item:
+    try:
+        return Dags().get(dag_id)
+    except DagNotFound:
+        raise DagNotFound(f"Dag with dag_id: '{dag_id}' not found") from None
+
+
+def clear(dag_id: str, run_id: str, *, task_ids: set[str] | None = None) -> int:
+    """Re-run a run (or some of its tasks): each cleared TI gets a new id and starts over.
+
+    As in Airflow: a running TI becomes `restarting` (its worker's next heartbeat sees the id has
+    moved and stops the task); any other TI becomes null with `max_tries = try_number + retries`.
+    The run goes back to `queued`. One transaction per 99 TIs, each update conditioned on the id
+    that was read, so a TI that moved meanwhile is never clobbered. Returns the number cleared.
+    """
+    runs = DagRuns()
+    for _attempt in range(5):
+        run, tis = runs.with_task_instances(dag_id, run_id)
+        if run is None:
+            runs.get(dag_id, run_id)
+        assert run is not None
+        selected = [ti for ti in tis if task_ids is None or ti["task_id"] in task_ids]
+        actions = [_clear_action(ti) for ti in selected]
+        run_update = update_action(
+            keys.run_pk(dag_id, run_id),
+            keys.RUN_SK,
+            "SET #state = :queued, clear_number = clear_number + :one REMOVE end_date",
+            names={"#state": "state"},
+            values=_values(queued="queued", one=1),
+        )
+        try:
+            head, rest = actions[:99], actions[99:]
+            runs.table.transact([run_update, *head])
+            for start in range(0, len(rest), 100):
+                runs.table.transact(rest[start : start + 100])
+        except TransactionCancelled:
+            continue
+        return len(selected)
+    raise RuntimeError("clear kept racing with concurrent updates")
+
+
+def _clear_action(ti: Item) -> dict[str, Any]:
+    task = json.loads(ti.get("task", "{}"))
+    running = ti.get("state") == "running"
+    new_state = "restarting" if running else None
+    sets = "#id = :new, cleared = :true, max_tries = :max_tries"
+    vals: dict[str, Any] = {
+        "old": ti["id"],
+        "new": str(uuid7()),
+        "true": True,
+        "max_tries": int(ti.get("try_number", 0)) + int(task.get("retries", 0)),
+    }
+    if new_state:
+        sets += ", #state = :state"
+        vals["state"] = new_state
+        removes = " REMOVE end_date"
+    else:
+        removes = " REMOVE #state, end_date, start_date, hostname, pid, unixname"
+    return update_action(
+        ti["PK"],
+        ti["SK"],
+        "SET " + sets + removes,
+        "#id = :old",
+        names={"#id": "id", "#state": "state"},
+        values=_values(**vals),
+    )

@@ -1,0 +1,191 @@
+"""Dag runs and their task instances: creation, lookups, and the moves into `queued`.
+
+A run item and its TIs share the partition `RUN#<dag>#<run>`; a run is created with all its TIs
+(state null), as Airflow's scheduler does. Runs are also indexed on GSI1 by DAG and sort date
+(logical date, else run_after) for listings and "previous run" lookups, which decide nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from slipstream.store import keys
+from slipstream.store.codec import Item, fmt_time, utcnow
+from slipstream.store.errors import AlreadyExists, NotFound
+from slipstream.store.table import ConditionFailed, Table, TransactionCancelled, put_action, update_action
+from slipstream.store.table import values as _values
+from uuid6 import uuid7
+
+TRANSACTION_LIMIT = 100
+
+RUN_FIELDS = (
+    "dag_id",
+    "run_id",
+    "logical_date",
+    "data_interval_start",
+    "data_interval_end",
+    "run_after",
+    "start_date",
+    "end_date",
+    "clear_number",
+    "run_type",
+    "state",
+    "triggering_user_name",
+    "partition_key",
+    "partition_date",
+    "note",
+)
+
+
+class DagRunNotFound(NotFound):
+    def __init__(self, dag_id: str, run_id: str) -> None:
+        super().__init__(f"Dag run with dag_id '{dag_id}' and run_id '{run_id}' was not found")
+
+
+def wire_dag_run(run: Item) -> dict[str, Any]:
+    """The run as the Execution API's `DagRun` model shows it (exactly its keys)."""
+    out: dict[str, Any] = {name: run.get(name) for name in RUN_FIELDS}
+    out["clear_number"] = int(run.get("clear_number", 0))
+    out["conf"] = json.loads(run["conf"]) if "conf" in run else None
+    out["consumed_asset_events"] = json.loads(run.get("consumed_asset_events", "[]"))
+    out["team_name"] = None
+    return out
+
+
+def new_task_instance(run: Item, task: dict[str, Any], map_index: int = -1) -> Item:
+    """A TI item (state null) for one task of the registered DAG document."""
+    return {
+        "PK": keys.run_pk(run["dag_id"], run["run_id"]),
+        "SK": keys.ti_sk(task["task_id"], map_index),
+        "id": str(uuid7()),
+        "dag_id": run["dag_id"],
+        "run_id": run["run_id"],
+        "task_id": task["task_id"],
+        "map_index": map_index,
+        "try_number": 0,
+        "max_tries": int(task.get("retries", 0)),
+        "queue": task.get("queue") or "default",
+        "pool_slots": 1,
+        "priority_weight": 1,
+        "operator": task.get("operator"),
+        "dag_version_id": run["dag_version_id"],
+        "fail_fast": bool(run.get("fail_fast", False)),
+        "task": json.dumps(task, separators=(",", ":")),
+    }
+
+
+class DagRuns:
+    def __init__(self, table: Table | None = None) -> None:
+        self.table = table or Table()
+
+    def create(self, run: Item, tasks: Iterable[dict[str, Any]]) -> Item:
+        """Create the run item and one TI per task. The run's own put is conditional, so a
+        duplicated trigger (same run_id) creates nothing and raises AlreadyExists."""
+        pk = keys.run_pk(run["dag_id"], run["run_id"])
+        sort_date = run.get("logical_date") or run["run_after"]
+        item = {
+            **run,
+            "PK": pk,
+            "SK": keys.RUN_SK,
+            "GSI1PK": keys.dag_pk(run["dag_id"]),
+            "GSI1SK": f"{sort_date}#{run['run_id']}",
+            "sort_date": sort_date,
+        }
+        tis = [new_task_instance(item, task) for task in tasks]
+        first, rest = tis[: TRANSACTION_LIMIT - 1], tis[TRANSACTION_LIMIT - 1 :]
+        try:
+            self.table.transact(
+                [
+                    put_action(item, "attribute_not_exists(PK)"),
+                    *(put_action(ti, "attribute_not_exists(PK)") for ti in first),
+                ]
+            )
+        except TransactionCancelled:
+            raise AlreadyExists(
+                f"A run already exists for Dag '{run['dag_id']}' with run_id '{run['run_id']}'"
+            ) from None
+        for start in range(0, len(rest), TRANSACTION_LIMIT):
+            chunk = rest[start : start + TRANSACTION_LIMIT]
+            self.table.transact([put_action(ti, "attribute_not_exists(PK)") for ti in chunk])
+        return item
+
+    def get(self, dag_id: str, run_id: str) -> Item:
+        item = self.table.get(keys.run_pk(dag_id, run_id), keys.RUN_SK)
+        if item is None:
+            raise DagRunNotFound(dag_id, run_id)
+        return item
+
+    def find(self, dag_id: str, run_id: str) -> Item | None:
+        return self.table.get(keys.run_pk(dag_id, run_id), keys.RUN_SK)
+
+    def with_task_instances(self, dag_id: str, run_id: str) -> tuple[Item | None, list[Item]]:
+        """The run and its live TIs in one strongly consistent Query."""
+        items = self.table.query(keys.run_pk(dag_id, run_id), prefix=keys.RUN_SK)
+        run = next((i for i in items if i["SK"] == keys.RUN_SK), None)
+        return run, [i for i in items if i["SK"] != keys.RUN_SK]
+
+    def list_for_dag(
+        self, dag_id: str, *, newest_first: bool = True, before: str | None = None
+    ) -> list[Item]:
+        """Runs of one DAG ordered by sort date (GSI1, eventually consistent: listings only)."""
+        if before is None:
+            return self.table.query(keys.dag_pk(dag_id), index=keys.GSI1, forward=not newest_first)
+        return self.table.query(
+            keys.dag_pk(dag_id), index=keys.GSI1, between=("", before), forward=not newest_first
+        )
+
+    def set_state(self, dag_id: str, run_id: str, state: str, *, expected: Iterable[str]) -> bool:
+        """Move a run to `state` if it is in one of `expected`; False if another writer got there."""
+        now = fmt_time(utcnow())
+        expected = list(expected)
+        names = {"#state": "state"}
+        placeholders = {f"e{i}": s for i, s in enumerate(expected)}
+        condition = "#state IN (" + ", ".join(f":{k}" for k in placeholders) + ")"
+        update = "SET #state = :state"
+        if state in ("success", "failed"):
+            update += ", end_date = :now"
+        elif state == "running":
+            update += ", start_date = if_not_exists(start_date, :now)"
+        try:
+            self.table.update(
+                keys.run_pk(dag_id, run_id),
+                keys.RUN_SK,
+                update,
+                condition=condition,
+                names=names,
+                values=_values(state=state, now=now, **placeholders),
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    def queue_action(self, ti: Item, run: Item, token_id: str | None = None) -> dict[str, Any]:
+        """The conditional update that moves a TI from `expected` state into `queued`.
+
+        try_number goes up by one except when coming back from up_for_reschedule. The TI keeps a
+        snapshot of its run (the `dag_run` that `/run` returns) so that `/run` is one round trip.
+        """
+        from_reschedule = ti.get("state") == "up_for_reschedule"
+        names = {"#state": "state", "#id": "id"}
+        vals: dict[str, Any] = {
+            "id": ti["id"],
+            "queued": "queued",
+            "snapshot": json.dumps(wire_dag_run(run), separators=(",", ":")),
+            "now": fmt_time(utcnow()),
+            "inc": 0 if from_reschedule else 1,
+        }
+        if "state" in ti:
+            condition = "#id = :id AND #state = :expected"
+            vals["expected"] = ti["state"]
+        else:
+            condition = "#id = :id AND attribute_not_exists(#state)"
+        return update_action(
+            ti["PK"],
+            ti["SK"],
+            "SET #state = :queued, dag_run = :snapshot, queued_at = :now ADD try_number :inc",
+            condition,
+            names=names,
+            values=_values(**vals),
+        )

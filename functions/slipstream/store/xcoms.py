@@ -1,0 +1,110 @@
+"""XComs: values pushed by tasks, kept in their run's partition, large ones in S3.
+
+Item: `(RUN#<dag>#<run>, XCOM#<task>#<key>#<map_index>)` with the value as JSON text. A value
+whose encoding exceeds `SLIPSTREAM_XCOM_OFFLOAD_BYTES` is written to S3 first and the item keeps
+only its object key, so DynamoDB's 400 KB item limit never reaches a task. Replacing or deleting
+an XCom removes the object it no longer needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from slipstream.core import aws
+from slipstream.core.settings import get_settings
+from slipstream.store import keys
+from slipstream.store.codec import Item, fmt_time, utcnow
+from slipstream.store.errors import StoreError
+from slipstream.store.table import Table, TransactionCancelled, check_action, put_action
+
+
+def _object_key(dag_id: str, run_id: str, task_id: str, key: str, map_index: int) -> str:
+    digest = hashlib.sha256(f"{dag_id}\0{run_id}\0{task_id}\0{key}\0{map_index}".encode()).hexdigest()
+    return f"xcom/{dag_id}/{digest}.json"
+
+
+class DagRunMissing(StoreError):
+    """An XCom was pushed for a run that does not exist (HTTP 404 with a string detail)."""
+
+    def __init__(self, dag_id: str, run_id: str) -> None:
+        super().__init__(f"DAG run not found on DAG '{dag_id}' with ID '{run_id}'")
+        self.message = str(self)
+
+
+class XComs:
+    def __init__(self, table: Table | None = None) -> None:
+        self.table = table or Table()
+
+    def set(self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int, encoded: str) -> None:
+        settings = get_settings()
+        item: Item = {
+            "PK": keys.run_pk(dag_id, run_id),
+            "SK": keys.xcom_sk(task_id, key, map_index),
+            "dag_id": dag_id,
+            "run_id": run_id,
+            "task_id": task_id,
+            "key": key,
+            "map_index": map_index,
+            "timestamp": fmt_time(utcnow()),
+        }
+        if len(encoded.encode()) > settings.xcom_offload_bytes:
+            object_key = _object_key(dag_id, run_id, task_id, key, map_index)
+            aws.s3().put_object(
+                Bucket=settings.bucket_name,
+                Key=object_key,
+                Body=encoded.encode(),
+                ContentType="application/json",
+            )
+            item["s3_key"] = object_key
+        else:
+            item["value"] = encoded
+        run_exists = check_action(keys.run_pk(dag_id, run_id), keys.RUN_SK, "attribute_exists(PK)")
+        if "s3_key" in item:
+            self._write(run_exists, put_action(item), dag_id, run_id)
+            return
+        # A small value replacing an offloaded one must remove the object: the condition tells us
+        # (without a read) whether the old item had one.
+        try:
+            self._write(run_exists, put_action(item, "attribute_not_exists(s3_key)"), dag_id, run_id)
+        except TransactionCancelled:
+            aws.s3().delete_object(
+                Bucket=settings.bucket_name, Key=_object_key(dag_id, run_id, task_id, key, map_index)
+            )
+            self._write(run_exists, put_action(item), dag_id, run_id)
+
+    def _write(self, run_exists: dict[str, Any], put: dict[str, Any], dag_id: str, run_id: str) -> None:
+        try:
+            self.table.transact([run_exists, put])
+        except TransactionCancelled as refused:
+            if refused.failed[0]:
+                raise DagRunMissing(dag_id, run_id) from None
+            raise
+
+    def delete(self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int) -> None:
+        old = self.table.delete(
+            keys.run_pk(dag_id, run_id), keys.xcom_sk(task_id, key, map_index), returns="ALL_OLD"
+        )
+        if old and old.get("s3_key"):
+            aws.s3().delete_object(Bucket=get_settings().bucket_name, Key=old["s3_key"])
+
+    def get(self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int) -> Item | None:
+        return self.table.get(keys.run_pk(dag_id, run_id), keys.xcom_sk(task_id, key, map_index))
+
+    def all_indexes(self, dag_id: str, run_id: str, task_id: str, key: str) -> list[Item]:
+        """Every map index of one key, ordered by map index."""
+        return self.table.query(keys.run_pk(dag_id, run_id), prefix=keys.xcom_key_prefix(task_id, key))
+
+    def count(self, dag_id: str, run_id: str, task_id: str, key: str) -> int:
+        items = self.table.query(
+            keys.run_pk(dag_id, run_id), prefix=keys.xcom_key_prefix(task_id, key), projection="SK"
+        )
+        return len(items)
+
+    @staticmethod
+    def encoded_value(item: Item) -> str:
+        """The stored JSON text of an XCom (fetched from S3 when it was offloaded)."""
+        if "s3_key" in item:
+            body = aws.s3().get_object(Bucket=get_settings().bucket_name, Key=item["s3_key"])["Body"]
+            return str(body.read().decode())
+        return str(item["value"])
