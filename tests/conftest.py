@@ -24,10 +24,10 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 def aws() -> Iterator[None]:
     """In-process moto with Slipstream's resources, and every process-wide cache reset."""
     from moto import mock_aws
+
     from slipstream.auth.keys import forget_keys
     from slipstream.core import aws as aws_clients
     from slipstream.core.settings import get_settings
-
     from tests.support import create_resources
 
     with mock_aws():

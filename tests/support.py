@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import boto3
+
 from slipstream.auth.keys import new_key_document
 from slipstream.auth.tokens import TIKey, mint_task_token
 from slipstream.core.settings import get_settings

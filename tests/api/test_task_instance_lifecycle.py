@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 
 import pytest
-from slipstream.auth.tokens import validate_task_token
 from starlette.testclient import TestClient
 
+from slipstream.auth.tokens import validate_task_token
 from tests.api.conftest import RUN_BODY, QueuedTI, start
 
 END = "2026-07-01T12:05:00Z"

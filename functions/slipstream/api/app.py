@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from slipstream.execution_api.app import create_app as create_execution_app
 from starlette.applications import Starlette
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from slipstream.execution_api.app import create_app as create_execution_app
 
 
 class CorrelationId:

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import jwt
+
 from slipstream.auth.keys import ALGORITHM, key_ring
 from slipstream.core.settings import get_settings
 

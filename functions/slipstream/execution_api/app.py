@@ -6,8 +6,9 @@ Cadwyn routes on the `Airflow-API-Version` header (no header = the latest versio
 
 from __future__ import annotations
 
-from cadwyn import Cadwyn, Version, VersionBundle
+from cadwyn import Cadwyn, Version
 from fastapi import APIRouter
+
 from slipstream.execution_api import errors
 from slipstream.execution_api.routes import (
     assets,
@@ -21,6 +22,7 @@ from slipstream.execution_api.routes import (
     variables,
     xcoms,
 )
+from slipstream.execution_api.versioning import SlipstreamVersionBundle
 
 API_VERSION = "2026-06-30"
 VERSION_HEADER = "Airflow-API-Version"
@@ -28,7 +30,7 @@ VERSION_HEADER = "Airflow-API-Version"
 
 def create_app() -> Cadwyn:
     app = Cadwyn(
-        versions=VersionBundle(Version(API_VERSION)),
+        versions=SlipstreamVersionBundle(Version(API_VERSION)),
         api_version_parameter_name=VERSION_HEADER,
         api_version_default_value=API_VERSION,
         title="Slipstream Execution API",

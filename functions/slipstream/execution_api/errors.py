@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
 from slipstream.core.logging import logger
 from slipstream.store.errors import (
     AlreadyExists,

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection
 
 from fastapi import HTTPException, Request, Response
+
 from slipstream.auth.tokens import (
     InvalidToken,
     TaskClaims,

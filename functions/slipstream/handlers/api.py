@@ -11,6 +11,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from mangum import Mangum
+
 from slipstream.api.app import create_app
 from slipstream.core.logging import logger
 

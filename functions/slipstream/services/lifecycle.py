@@ -13,14 +13,7 @@ from typing import Any
 
 from slipstream.auth.tokens import TIKey
 from slipstream.execution_api.datamodels.task_instances import (
-    TIAwaitingInputStatePayload,
-    TIDeferredStatePayload,
-    TIRescheduleStatePayload,
-    TIRetryStatePayload,
     TIStateUpdate,
-    TISuccessStatePayload,
-    TITargetStatePayload,
-    TITerminalStatePayload,
 )
 from slipstream.services import assets
 from slipstream.store import keys
@@ -37,9 +30,13 @@ def _compact(value: Any) -> str:
 
 
 def finish(tis: TaskInstances, key: TIKey, ti_id: str, payload: TIStateUpdate) -> bool:
-    """Apply a `/state` payload. Returns False when it was an idempotent replay (HTTP 200)."""
+    """Apply a `/state` payload. Returns False when it was an idempotent replay (HTTP 200).
+
+    Payloads are told apart by their `state`, not their class: Cadwyn hands routes per-version
+    copies of the models.
+    """
     now = utcnow()
-    if isinstance(payload, TIRescheduleStatePayload):
+    if payload.state == "up_for_reschedule":
         row = {
             "PK": keys.run_pk(key.dag_id, key.run_id),
             "SK": keys.reschedule_prefix(ti_id) + fmt_time(now),
@@ -60,7 +57,7 @@ def finish(tis: TaskInstances, key: TIKey, ti_id: str, payload: TIStateUpdate) -
         return False
     if state == "failed" and ti.get("fail_fast"):
         stop_remaining(tis, key)
-    if isinstance(payload, TISuccessStatePayload) and (payload.task_outlets or payload.outlet_events):
+    if payload.state == "success" and (payload.task_outlets or payload.outlet_events):
         assets.record_outlet_events(ti, payload.task_outlets, payload.outlet_events, now)
     return True
 
@@ -68,14 +65,14 @@ def finish(tis: TaskInstances, key: TIKey, ti_id: str, payload: TIStateUpdate) -
 def _fields(payload: TIStateUpdate, now: datetime) -> tuple[str, dict[str, Any]]:
     """The stored state and fields for a payload; None removes the attribute."""
     rendered = getattr(payload, "rendered_map_index", None)
-    if isinstance(payload, TISuccessStatePayload | TITerminalStatePayload):
+    if payload.state in ("success", "failed", "skipped", "removed", "upstream_failed"):
         return payload.state, {
             "end_date": fmt_time(payload.end_date),
             "rendered_map_index": rendered,
             "next_method": None,
             "next_kwargs": None,
         }
-    if isinstance(payload, TIRetryStatePayload):
+    if payload.state == "up_for_retry":
         reason = payload.retry_reason[:RETRY_REASON_LIMIT] if payload.retry_reason else None
         delay = payload.retry_delay_seconds
         return "up_for_retry", {
@@ -86,7 +83,7 @@ def _fields(payload: TIStateUpdate, now: datetime) -> tuple[str, dict[str, Any]]
             "next_method": None,
             "next_kwargs": None,
         }
-    if isinstance(payload, TIDeferredStatePayload):
+    if payload.state == "deferred":
         kwargs = payload.trigger_kwargs
         return "deferred", {
             "trigger_classpath": payload.classpath,
@@ -97,15 +94,15 @@ def _fields(payload: TIStateUpdate, now: datetime) -> tuple[str, dict[str, Any]]
             "next_kwargs": _compact(payload.next_kwargs),
             "rendered_map_index": rendered,
         }
-    if isinstance(payload, TIAwaitingInputStatePayload):
+    if payload.state == "awaiting_input":
         return "awaiting_input", {
             "next_method": payload.next_method,
             "next_kwargs": _compact(payload.next_kwargs),
             "trigger_timeout": fmt_time(now + payload.timeout) if payload.timeout else None,
             "rendered_map_index": rendered,
         }
-    assert isinstance(payload, TITargetStatePayload)
-    # Airflow has no handler for these targets on a running TI and fails it; so do we.
+    # scheduled, queued or restarting (TITargetStatePayload): Airflow has no handler for these
+    # targets on a running TI and fails it; so do we.
     return "failed", {"end_date": fmt_time(now), "next_method": None, "next_kwargs": None}
 
 

@@ -6,13 +6,14 @@ import json
 from datetime import datetime
 from typing import Any
 
+from uuid6 import uuid7
+
 from slipstream.store import keys
 from slipstream.store.codec import Item, fmt_time, utcnow
 from slipstream.store.dag_runs import DagRuns
 from slipstream.store.dags import DagNotFound, Dags
 from slipstream.store.table import TransactionCancelled, update_action
 from slipstream.store.table import values as _values
-from uuid6 import uuid7
 
 RUN_TYPE_PREFIX = {
     "manual": "manual",

@@ -11,12 +11,13 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from uuid6 import uuid7
+
 from slipstream.store import keys
 from slipstream.store.codec import Item, fmt_time, utcnow
 from slipstream.store.errors import AlreadyExists, NotFound
 from slipstream.store.table import ConditionFailed, Table, TransactionCancelled, put_action, update_action
 from slipstream.store.table import values as _values
-from uuid6 import uuid7
 
 TRANSACTION_LIMIT = 100
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
+
 from slipstream.core import aws
 from slipstream.core.settings import get_settings
 from slipstream.store.codec import Item, from_item, to_attr, to_item

@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from pydantic import Field
+
 from slipstream.execution_api.datamodels.common import JsonObject, ResponseModel
 
 

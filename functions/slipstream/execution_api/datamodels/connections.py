@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pydantic import ConfigDict, Field
+
 from slipstream.execution_api.datamodels.common import ResponseModel
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
+
 from slipstream.execution_api.datamodels.common import JsonObject, ResponseModel, StrictModel, UtcDateTime
 
 DagRunType = Literal[

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field, JsonValue
+
 from slipstream.execution_api.datamodels.common import (
     AssetProfile,
     JsonObject,

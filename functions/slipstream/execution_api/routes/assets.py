@@ -6,6 +6,7 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
+
 from slipstream.execution_api.datamodels.assets import AssetEventsResponse, AssetResponse
 from slipstream.execution_api.datamodels.common import UtcDateTime
 from slipstream.execution_api.errors import detail

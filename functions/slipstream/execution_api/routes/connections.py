@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
+
 from slipstream.execution_api.datamodels.connections import ConnectionResponse
 from slipstream.execution_api.security import execution_token
 from slipstream.store.connections import Connections

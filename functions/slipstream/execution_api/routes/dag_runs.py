@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Response, status
+
 from slipstream.auth.tokens import TaskClaims
 from slipstream.execution_api.datamodels.common import UtcDateTime
 from slipstream.execution_api.datamodels.dag_runs import DagRun, DagRunStateResponse, TriggerDAGRunPayload

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Depends
+
 from slipstream.execution_api.datamodels.common import ResponseModel
 from slipstream.execution_api.security import execution_token
 from slipstream.store.dags import Dags

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
 from pydantic import AfterValidator, JsonValue
+
 from slipstream.auth.tokens import TaskClaims
 from slipstream.execution_api.datamodels.common import ResponseModel, StrictModel, UtcDateTime
 from slipstream.execution_api.errors import detail

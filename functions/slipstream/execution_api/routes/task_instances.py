@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query, Response, status
 from fastapi.responses import JSONResponse
+
 from slipstream.auth.tokens import TaskClaims
 from slipstream.execution_api.datamodels.common import MessageResponse, UtcDateTime
 from slipstream.execution_api.datamodels.task_instances import (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
+
 from slipstream.auth.tokens import TaskClaims
 from slipstream.execution_api.security import execution_token_for_ti
 from slipstream.store import keys

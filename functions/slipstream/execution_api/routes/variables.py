@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response, status
+
 from slipstream.execution_api.datamodels.common import MessageResponse
 from slipstream.execution_api.datamodels.variables import (
     VariableKeysResponse,

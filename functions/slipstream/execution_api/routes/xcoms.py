@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import JsonValue
+
 from slipstream.core.settings import get_settings
 from slipstream.execution_api.datamodels.common import MessageResponse
 from slipstream.execution_api.datamodels.xcoms import XComResponse
