@@ -2,7 +2,8 @@
 
 Runs under the Python of the separate Airflow venv (SLIPSTREAM_AIRFLOW_PYTHON), never in
 Slipstream's. Input: one JSON object on stdin (`base_url`, the TIs to drive, `output`); what Airflow's
-client saw is written as JSON to `output` (Airflow logs to stdout). The pytest side asserts on it and on the store.
+client saw is written as JSON to `output` (Airflow logs to stdout). The pytest side asserts
+on it and on the store.
 """
 
 from __future__ import annotations
