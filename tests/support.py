@@ -68,7 +68,8 @@ LOGICAL_DATE = datetime(2026, 7, 1, 12, 0, tzinfo=UTC)
 
 
 def start_run(dag_id: str = "example", run_id: str | None = None, **kwargs: Any) -> dict[str, Any]:
-    return runs.trigger(dag_id, run_id=run_id, run_type="manual", logical_date=LOGICAL_DATE, **kwargs)
+    kwargs.setdefault("logical_date", LOGICAL_DATE)
+    return runs.trigger(dag_id, run_id=run_id, run_type="manual", **kwargs)
 
 
 def queue_ti(dag_id: str, run_id: str, task_id: str) -> tuple[dict[str, Any], dict[str, Any]]:

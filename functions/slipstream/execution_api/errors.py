@@ -15,6 +15,7 @@ from slipstream.store.errors import (
     InvalidTransition,
     NotFound,
     NotRunning,
+    Rejected,
     Retryable,
     RunningElsewhere,
     TaskInstanceMoved,
@@ -76,6 +77,10 @@ async def _retryable(_: Request, exc: Exception) -> JSONResponse:
     return response
 
 
+async def _rejected(_: Request, exc: Exception) -> JSONResponse:
+    return detail(422, "Value rejected by database", str(exc))
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error")
     body: dict[str, object] = {"message": "Internal server error"}
@@ -92,4 +97,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(NotRunning, _not_running)
     app.add_exception_handler(AlreadyExists, _already_exists)
     app.add_exception_handler(Retryable, _retryable)
+    app.add_exception_handler(Rejected, _rejected)
     app.add_exception_handler(Exception, _unhandled)

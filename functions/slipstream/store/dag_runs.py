@@ -133,9 +133,7 @@ class DagRuns:
         """Runs of one DAG ordered by sort date (GSI1, eventually consistent: listings only)."""
         if before is None:
             return self.table.query(keys.dag_pk(dag_id), index=keys.GSI1, forward=not newest_first)
-        return self.table.query(
-            keys.dag_pk(dag_id), index=keys.GSI1, between=("", before), forward=not newest_first
-        )
+        return self.table.query(keys.dag_pk(dag_id), index=keys.GSI1, below=before, forward=not newest_first)
 
     def set_state(self, dag_id: str, run_id: str, state: str, *, expected: Iterable[str]) -> bool:
         """Move a run to `state` if it is in one of `expected`; False if another writer got there."""

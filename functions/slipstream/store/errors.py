@@ -58,3 +58,7 @@ class Conflict(StoreError):
 
 class Retryable(StoreError):
     """DynamoDB throttled or was unavailable; nothing was written. Safe to retry (HTTP 503)."""
+
+
+class Rejected(StoreError):
+    """DynamoDB refused a value (a key too long, an item too large): the caller's input (HTTP 422)."""

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 from slipstream.core import aws
 from slipstream.core.settings import get_settings
 from slipstream.store.codec import Item, from_item, to_attr, to_item
-from slipstream.store.errors import Retryable
+from slipstream.store.errors import Rejected, Retryable
 
 _RETRYABLE = {
     "ProvisionedThroughputExceededException",
@@ -60,8 +60,11 @@ def _translated() -> Iterator[None]:
     try:
         yield
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in _RETRYABLE:
-            raise Retryable(str(exc.response["Error"].get("Code"))) from exc
+        code = exc.response.get("Error", {}).get("Code")
+        if code in _RETRYABLE:
+            raise Retryable(str(code)) from exc
+        if code == "ValidationException":
+            raise Rejected(str(exc.response["Error"].get("Message", ""))) from exc
         raise
 
 
@@ -151,6 +154,7 @@ class Table:
         *,
         prefix: str | None = None,
         between: tuple[str, str] | None = None,
+        below: str | None = None,
         index: str | None = None,
         consistent: bool = True,
         forward: bool = True,
@@ -158,7 +162,7 @@ class Table:
         projection: str | None = None,
         names: dict[str, str] | None = None,
     ) -> list[Item]:
-        """All items of a partition (optionally a key prefix or range), following pagination."""
+        """All items of a partition (optionally a key prefix, range or upper bound), paginated."""
         pk_name, sk_name = ("GSI1PK", "GSI1SK") if index else ("PK", "SK")
         expr = "#pk = :pk"
         attr_names = {"#pk": pk_name, **(names or {})}
@@ -172,6 +176,10 @@ class Table:
             attr_names["#sk"] = sk_name
             attr_values[":lo"] = {"S": between[0]}
             attr_values[":hi"] = {"S": between[1]}
+        elif below is not None:
+            expr += " AND #sk < :hi"
+            attr_names["#sk"] = sk_name
+            attr_values[":hi"] = {"S": below}
         kwargs: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": expr,
