@@ -7,7 +7,7 @@ AIRFLOW_VENV := .airflow-venv
 AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
 AIRFLOW_TASK_SDK := apache-airflow-task-sdk==1.3.2
 
-.PHONY: install test lint typecheck pytest bench demo airflow-venv clean
+.PHONY: install test lint typecheck pytest bench demo airflow-venv sam-venv sam-validate sam-build deploy clean
 
 install: $(STAMP)
 
@@ -26,14 +26,35 @@ $(AIRFLOW_STAMP):
 	$(AIRFLOW_VENV)/bin/pip install --quiet '$(AIRFLOW_TASK_SDK)'
 	touch $(AIRFLOW_STAMP)
 
+# AWS SAM CLI in a venv of its own, on the Lambda runtime's Python (infra/sam_venv.sh says why).
+SAM_VENV := .sam-venv
+SAM_STAMP := $(SAM_VENV)/.installed
+# `sam build` without Docker finds python3.13 in the SAM venv's bin/
+SAM_RUN := PATH="$(abspath $(SAM_VENV))/bin:$$PATH" SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
+
+sam-venv: $(SAM_STAMP)
+
+$(SAM_STAMP): infra/sam_venv.sh
+	infra/sam_venv.sh $(SAM_VENV)
+
+sam-validate: sam-venv
+	$(SAM_RUN) validate --lint
+
+sam-build: sam-venv
+	$(SAM_RUN) build
+
+# e.g. make deploy DEPLOY_ARGS="--config-env prod --parameter-overrides WorkerImage=..."
+deploy: sam-build
+	$(SAM_RUN) deploy $(DEPLOY_ARGS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy -p slipstream
+	$(BIN)/mypy functions/slipstream worker/slipstream infra/slipstream
 
-pytest: install airflow-venv
+pytest: install airflow-venv sam-venv
 	SLIPSTREAM_AIRFLOW_PYTHON=$(abspath $(AIRFLOW_VENV))/bin/python $(BIN)/pytest -q
 
 test: lint typecheck pytest
@@ -45,4 +66,4 @@ demo: install
 	$(BIN)/slipstream demo
 
 clean:
-	rm -rf $(VENV) $(AIRFLOW_VENV) .mypy_cache .ruff_cache .pytest_cache bench-results.json
+	rm -rf $(VENV) $(AIRFLOW_VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache bench-results.json

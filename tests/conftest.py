@@ -28,7 +28,7 @@ def aws() -> Iterator[None]:
     from slipstream.auth.keys import forget_keys
     from slipstream.core import aws as aws_clients
     from slipstream.core.settings import get_settings
-    from tests.support import create_resources
+    from slipstream.local.resources import create_resources
 
     with mock_aws():
         get_settings.cache_clear()

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 
 from slipstream.auth.tokens import TIKey
+from slipstream.local.seed import queue_ti, register_dag, start_run
 from slipstream.store.connections import Connections
 from slipstream.store.task_instances import TaskInstances
 from slipstream.store.variables import Variables
 from slipstream.store.xcoms import XComs
 from tests.airflow.conftest import airflow_python
-from tests.support import queue_ti, register_dag, start_run
 
 pytestmark = pytest.mark.airflow
 SCENARIOS = Path(__file__).with_name("client_scenarios.py")

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from tests.support import execution_token, queue_ti, register_dag, start_run
+from slipstream.local.seed import execution_token, queue_ti, register_dag, start_run
 
 
 @pytest.fixture

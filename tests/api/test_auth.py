@@ -17,8 +17,9 @@ from starlette.testclient import TestClient
 from slipstream.auth.keys import forget_keys, key_ring, new_key_document
 from slipstream.auth.tokens import mint_admin_token, validate_task_token
 from slipstream.core.settings import get_settings
+from slipstream.local.seed import execution_token, queue_ti, start_run
 from tests.api.conftest import QueuedTI, start
-from tests.support import env, execution_token, queue_ti, start_run
+from tests.support import env
 
 
 def _claims(ti: QueuedTI, **overrides: Any) -> dict[str, Any]:

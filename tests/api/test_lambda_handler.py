@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from slipstream.local.events import LocalContext, http_api_v2, response_json, rest_api_v1
 from tests.api.conftest import RUN_BODY, QueuedTI
-from tests.lambda_events import FakeContext, http_api_v2, response_json, rest_api_v1
 
 
 def _header(response: dict[str, Any], name: str) -> str | None:
@@ -29,7 +29,7 @@ def test_run_through_the_lambda_handler(make_event: Any, queued: QueuedTI) -> No
             body=RUN_BODY,
             headers={"Authorization": f"Bearer {queued.workload_token}"},
         ),
-        FakeContext(),
+        LocalContext(),
     )
     assert response["statusCode"] == 200, response
     body = response_json(response)
@@ -38,10 +38,10 @@ def test_run_through_the_lambda_handler(make_event: Any, queued: QueuedTI) -> No
 
     xcom_path = f"/execution/xcoms/example/{run_id}/hello/return_value"
     set_response = handler(
-        make_event("POST", xcom_path, body={"answer": 42}, headers=queued.headers), FakeContext()
+        make_event("POST", xcom_path, body={"answer": 42}, headers=queued.headers), LocalContext()
     )
     assert set_response["statusCode"] == 201, set_response
-    got = handler(make_event("GET", xcom_path, headers=queued.headers), FakeContext())
+    got = handler(make_event("GET", xcom_path, headers=queued.headers), LocalContext())
     assert response_json(got) == {"key": "return_value", "value": {"answer": 42}}
 
 
@@ -56,7 +56,7 @@ def test_errors_are_exact_json(make_event: Any, queued: QueuedTI) -> None:
             body={"hostname": "h", "pid": 1},
             headers={**queued.headers, "correlation-id": "abc-123"},
         ),
-        FakeContext(),
+        LocalContext(),
     )
     assert response["statusCode"] == 409
     assert _header(response, "content-type") == "application/json"
@@ -67,7 +67,7 @@ def test_errors_are_exact_json(make_event: Any, queued: QueuedTI) -> None:
 def test_health_needs_no_token(aws: None) -> None:
     from slipstream.handlers.api import handler
 
-    response = handler(http_api_v2("GET", "/execution/health"), FakeContext())
+    response = handler(http_api_v2("GET", "/execution/health"), LocalContext())
     assert response["statusCode"] == 200
     assert response_json(response) == {"status": "healthy"}
     assert _header(response, "airflow-api-version") == "2026-06-30"

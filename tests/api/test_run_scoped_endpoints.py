@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 from starlette.testclient import TestClient
 
 from slipstream.auth.tokens import TIKey
+from slipstream.local.seed import queue_ti, register_dag, start_run
 from slipstream.services.runs import clear
 from slipstream.store.dag_runs import DagRuns
 from slipstream.store.rendered_fields import RenderedFieldsStore
 from slipstream.store.task_instances import TaskInstances
 from tests.api.conftest import QueuedTI, start
-from tests.support import queue_ti, register_dag, start_run
 
 END = "2026-07-01T12:05:00Z"
 
@@ -178,7 +178,7 @@ def test_previous_successful_dagrun(client: TestClient, queued: QueuedTI) -> Non
         headers={"Authorization": f"Bearer {workload['token']}"},
     )
     assert got.status_code == 403  # workload tokens are for /run only
-    from tests.support import execution_token
+    from slipstream.local.seed import execution_token
 
     got = client.get(
         f"task-instances/{later_ti['id']}/previous-successful-dagrun",

@@ -5,9 +5,12 @@ The secret is a JSON document::
     {"keys": [{"kid": "2026-11", "secret": "<at least 32 random bytes, base64url>"},
               {"kid": "2026-10", "secret": "..."}]}
 
-The first key signs; every key listed verifies. Rotation: prepend a new key, wait for the cache
-(`SLIPSTREAM_SIGNING_KEY_CACHE_SECONDS`) to expire everywhere, drop the old key once the longest
-token lifetime has passed. No request fails during the switch because tokens name their `kid`.
+The first key signs; every key listed verifies. A single key may also be stored flat,
+`{"kid": "k1", "secret": "..."}`, as template.yaml generates it at deploy time.
+
+Rotation: prepend a new key, wait for the cache (`SLIPSTREAM_SIGNING_KEY_CACHE_SECONDS`) to expire
+everywhere, drop the old key once the longest token lifetime has passed. No request fails during
+the switch because tokens name their `kid`.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ class KeyRing:
     @classmethod
     def from_document(cls, document: str | bytes) -> KeyRing:
         data = json.loads(document)
-        entries = data["keys"]
+        entries = data.get("keys", [data])
         if not entries:
             raise ValueError("the signing key secret lists no keys")
         keys = {str(e["kid"]): _decode_secret(e["secret"]) for e in entries}

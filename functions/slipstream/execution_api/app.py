@@ -22,7 +22,7 @@ from slipstream.execution_api.routes import (
     variables,
     xcoms,
 )
-from slipstream.execution_api.versioning import SlipstreamVersionBundle
+from slipstream.execution_api.versioning import SlipstreamVersionBundle, VersionPicking
 
 API_VERSION = "2026-06-30"
 VERSION_HEADER = "Airflow-API-Version"
@@ -33,6 +33,7 @@ def create_app() -> Cadwyn:
         versions=SlipstreamVersionBundle(Version(API_VERSION)),
         api_version_parameter_name=VERSION_HEADER,
         api_version_default_value=API_VERSION,
+        versioning_middleware_class=VersionPicking,
         title="Slipstream Execution API",
         description="Airflow's task Execution API, served from AWS Lambda with state in DynamoDB.",
         docs_url="/docs",

@@ -1,4 +1,8 @@
-"""API Gateway events as Lambda receives them (HTTP API payload 2.0 and REST API 1.0)."""
+"""API Gateway events as Lambda receives them (HTTP API payload 2.0 and REST API 1.0).
+
+The local stack's API Gateway stand-in builds these from real HTTP requests; tests and the
+benchmark use them to call the Lambda handler exactly as AWS does.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +13,8 @@ from typing import Any
 
 
 @dataclass
-class FakeContext:
-    """What Lambda passes as `context` (the attributes Powertools and Mangum read)."""
+class LocalContext:
+    """What Lambda passes as `context`: the attributes Powertools and Mangum read."""
 
     function_name: str = "slipstream-api"
     memory_limit_in_mb: int = 1024

@@ -1,0 +1,141 @@
+"""Execution API figures: warm handler time through Mangum, DynamoDB round trips, cold start.
+
+Warm numbers run the Lambda handler in-process on moto (in-process), so "less DynamoDB time" is
+the handler's own cost: FastAPI, Cadwyn, auth, models and Mangum. The cold start runs a fresh
+interpreter per sample that imports the handler module and serves one heartbeat against moto's
+server, as a new Lambda execution environment would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import textwrap
+import time
+from typing import Any
+
+COLD_SAMPLES = 10
+WARM_SAMPLES = 200
+START = "2026-07-01T12:00:00Z"
+
+
+def _event(method: str, path: str, token: str, body: Any = None) -> dict[str, Any]:
+    from slipstream.local.events import http_api_v2
+
+    return http_api_v2(method, path, body=body, headers={"Authorization": f"Bearer {token}"})
+
+
+def warm() -> dict[str, float]:
+    """Per endpoint: median handler ms, median ms less DynamoDB time, and round trips per call."""
+    from moto import mock_aws
+
+    from slipstream.bench.counting import CallCounter
+    from slipstream.local.seed import execution_token, queue_ti, register_dag, start_run
+
+    results: dict[str, float] = {}
+    with mock_aws():
+        from slipstream.core import aws
+        from slipstream.handlers.api import handler
+        from slipstream.local.events import LocalContext
+        from slipstream.local.resources import create_resources
+
+        create_resources()
+        counter = CallCounter()
+        counter.attach(aws.dynamodb())
+        context: Any = LocalContext()
+        register_dag("bench", tasks=[{"task_id": "t", "upstream": []}])
+
+        def measure(name: str, make: Any, samples: int = WARM_SAMPLES) -> None:
+            total, own, trips = [], [], []
+            for i in range(samples):
+                event = make(i)
+                counter.reset()
+                started = time.perf_counter()
+                response = handler(event, context)
+                elapsed = time.perf_counter() - started
+                assert response["statusCode"] < 300, response
+                total.append(elapsed * 1000)
+                own.append((elapsed - counter.seconds) * 1000)
+                trips.append(counter.calls)
+            results[f"api.{name}.warm_ms"] = round(statistics.median(total), 3)
+            results[f"api.{name}.own_ms"] = round(statistics.median(own), 3)
+            results[f"api.{name}.ddb_round_trips"] = statistics.median(trips)
+
+        tis = []
+        for i in range(WARM_SAMPLES):
+            run = start_run("bench", run_id=f"r{i}")
+            ti, workload = queue_ti("bench", run["run_id"], "t")
+            tis.append((f"/execution/task-instances/{ti['id']}", workload["token"], execution_token(ti)))
+        running = {"state": "running", "hostname": "h", "unixname": "u", "pid": 1, "start_date": START}
+        beat = {"hostname": "h", "pid": 1}
+        done = {"state": "success", "end_date": START}
+        xcom = "/execution/xcoms/bench/r0/t/return_value"
+        measure("run", lambda i: _event("PATCH", f"{tis[i][0]}/run", tis[i][1], running))
+        measure("heartbeat", lambda i: _event("PUT", f"{tis[i][0]}/heartbeat", tis[i][2], beat))
+        measure("xcom_set", lambda i: _event("POST", xcom, tis[0][2], {"n": i}))
+        measure("xcom_get", lambda i: _event("GET", xcom, tis[0][2]))
+        measure("state", lambda i: _event("PATCH", f"{tis[i][0]}/state", tis[i][2], done))
+        measure("health", lambda i: _event("GET", "/execution/health", tis[0][2]))
+    return results
+
+
+COLD_SCRIPT = textwrap.dedent(
+    """
+    import json, sys, time
+    started = time.perf_counter()
+    from slipstream.handlers.api import handler
+    imported = time.perf_counter()
+    from slipstream.local.events import LocalContext, http_api_v2
+    spec = json.loads(sys.argv[1])
+    event = http_api_v2("PUT", spec["path"], body={"hostname": "h", "pid": 1},
+                        headers={"Authorization": "Bearer " + spec["token"]})
+    response = handler(event, LocalContext())
+    done = time.perf_counter()
+    assert response["statusCode"] == 204, response
+    print(json.dumps({"import_ms": (imported - started) * 1000, "total_ms": (done - started) * 1000}))
+    """
+)
+
+
+def cold() -> dict[str, float]:
+    """Fresh interpreter: import the handler and serve a first heartbeat (moto server as AWS)."""
+    from slipstream.local.moto import moto_server
+    from slipstream.local.resources import create_resources
+    from slipstream.local.seed import execution_token, queue_ti, register_dag, start_run
+
+    with moto_server() as endpoint:
+        create_resources()
+        register_dag("cold", tasks=[{"task_id": "t", "upstream": []}])
+        samples_import, samples_total = [], []
+        for i in range(COLD_SAMPLES):
+            run = start_run("cold", run_id=f"c{i}")
+            ti, _ = queue_ti("cold", run["run_id"], "t")
+            _start(ti)
+            spec = {"path": f"/execution/task-instances/{ti['id']}/heartbeat", "token": execution_token(ti)}
+            env = {**os.environ, "AWS_ENDPOINT_URL": endpoint}
+            out = subprocess.run(
+                [sys.executable, "-c", COLD_SCRIPT, json.dumps(spec)],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=True,
+            )
+            figures = json.loads(out.stdout.strip().splitlines()[-1])
+            samples_import.append(figures["import_ms"])
+            samples_total.append(figures["total_ms"])
+    return {
+        "api.cold_start_ms": round(statistics.median(samples_total), 1),
+        "api.cold_import_ms": round(statistics.median(samples_import), 1),
+    }
+
+
+def _start(ti: dict[str, Any]) -> None:
+    from slipstream.auth.tokens import TIKey
+    from slipstream.store.codec import utcnow
+    from slipstream.store.task_instances import TaskInstances
+
+    key = TIKey(ti["dag_id"], ti["run_id"], ti["task_id"])
+    TaskInstances().start(key, ti["id"], hostname="h", unixname="u", pid=1, start_date=utcnow())

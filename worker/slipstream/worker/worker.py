@@ -1,0 +1,206 @@
+"""`slipstream worker`: take `ExecuteTask` workloads from SQS and supervise them, N at a time.
+
+The worker process stays single-threaded and warm (SDK, Supervisor and Runner code imported once)
+and forks one process per try that runs `supervise()`; that process forks the Task Runner in turn.
+Two cheap forks per try instead of a fresh interpreter, and a try that brings its Supervisor down
+cannot take the worker or the other tries with it. No threads: forking a threaded process risks
+copying a lock another thread holds.
+
+A message is deleted once `/run` has answered for it (started; or 404/409: the TI is gone, already
+finished, or running elsewhere). Until then it stays invisible for the queue's visibility timeout
+and comes back if this worker dies, so a queue needs a redrive policy for workloads that can
+never start.
+
+SIGTERM (ECS stopping the task) or SIGINT: stop receiving, give running tries
+`SLIPSTREAM_WORKER_GRACE` seconds, then SIGTERM their Supervisors, which stop their runners and
+report `up_for_retry`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import selectors
+import signal
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from types import FrameType
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from slipstream.worker.logs import LogShipper
+from slipstream.worker.models import ExecuteTask
+from slipstream.worker.settings import WorkerSettings
+from slipstream.worker.supervisor import prepare, supervise
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
+
+_LONG_POLL = 20
+"""SQS's longest wait; split between the queues when the worker is idle."""
+
+
+@dataclass
+class _Try:
+    queue_url: str
+    receipt: str
+    answered: int
+    """Read end of the pipe the try's process writes to once `/run` has answered."""
+
+
+def _say(event: str, **fields: object) -> None:
+    print(json.dumps({"event": event, "logger": "slipstream.worker", **fields}, default=str), flush=True)
+
+
+class Worker:
+    def __init__(self, settings: WorkerSettings, queues: list[str], parallelism: int) -> None:
+        import boto3
+
+        self._settings = settings
+        self._parallelism = parallelism
+        self._sqs: SQSClient = boto3.session.Session().client("sqs")
+        self._queue_urls = [
+            q if "://" in q else self._sqs.get_queue_url(QueueName=q)["QueueUrl"] for q in queues
+        ]
+        self._shipper = LogShipper(settings.bucket_name) if settings.bucket_name else None
+        self._selector = selectors.DefaultSelector()
+        self._tries: dict[int, _Try] = {}
+        self._stop_requested_at: float | None = None
+        self._tries_stopped = False
+        self._next_queue = 0
+        prepare(settings)
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self._stop_requested_at is None:
+            self._stop_requested_at = time.monotonic()
+
+    def run(self) -> None:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, self._on_signal)
+        # Everything imported so far is permanent: keep the collector from dirtying (and so
+        # copying) those pages in every forked try.
+        gc.freeze()
+        _say("Worker started", queues=self._queue_urls, parallelism=self._parallelism, pid=os.getpid())
+        while self._stop_requested_at is None or self._tries:
+            if self._stop_requested_at is None and len(self._tries) < self._parallelism:
+                for message in self._receive():
+                    self._start(message)
+            else:
+                self._wait(0.5)
+            self._collect()
+            if self._stop_requested_at is not None:
+                self._enforce_grace()
+        _say("Worker stopped")
+
+    # --- queue ------------------------------------------------------------------------------
+
+    def _receive(self) -> list[tuple[str, MessageTypeDef]]:
+        """Messages from the next queue in turn: a short wait while tries run (their `/run`
+        answers must not wait for a long poll), a long one when idle."""
+        queue_url = self._queue_urls[self._next_queue]
+        self._next_queue = (self._next_queue + 1) % len(self._queue_urls)
+        wait = 1 if self._tries else max(1, _LONG_POLL // len(self._queue_urls))
+        try:
+            response = self._sqs.receive_message(
+                QueueUrl=queue_url,
+                MaxNumberOfMessages=min(10, self._parallelism - len(self._tries)),
+                WaitTimeSeconds=wait,
+            )
+        except Exception as exc:
+            _say("Could not receive from SQS", level="error", queue_url=queue_url, error=repr(exc))
+            time.sleep(1)
+            return []
+        return [(queue_url, message) for message in response.get("Messages", [])]
+
+    def _start(self, item: tuple[str, MessageTypeDef]) -> None:
+        queue_url, message = item
+        try:
+            workload = ExecuteTask.model_validate_json(message["Body"])
+        except (ValidationError, KeyError):
+            # Left in the queue: the redrive policy moves it aside after maxReceiveCount.
+            _say("Not an ExecuteTask workload", level="error", message_id=message.get("MessageId"))
+            return
+        read, write = os.pipe()
+        sys.stdout.flush()
+        pid = os.fork()
+        if pid == 0:
+            os.close(read)
+            self._supervise_and_exit(workload, write)
+        os.close(write)
+        self._tries[pid] = _Try(queue_url, message["ReceiptHandle"], read)
+        self._selector.register(read, selectors.EVENT_READ, pid)
+
+    def _supervise_and_exit(self, workload: ExecuteTask, answered: int) -> None:
+        """The forked per-try process: never returns into the worker's loop."""
+
+        def on_run_answered() -> None:
+            os.write(answered, b"1")
+
+        code = 0
+        try:
+            supervise(
+                workload,
+                self._settings,
+                shipper=self._shipper,
+                on_run_answered=on_run_answered,
+                handle_signals=True,
+            )
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        finally:
+            os._exit(code)
+
+    def _delete(self, attempt: _Try) -> None:
+        try:
+            self._sqs.delete_message(QueueUrl=attempt.queue_url, ReceiptHandle=attempt.receipt)
+        except Exception as exc:
+            _say("Could not delete a started workload's message", level="error", error=repr(exc))
+
+    # --- tries ------------------------------------------------------------------------------
+
+    def _wait(self, timeout: float) -> None:
+        if self._selector.get_map():
+            self._selector.select(timeout)
+        else:
+            time.sleep(timeout)
+
+    def _settle(self, attempt: _Try) -> None:
+        """Delete the message if `/run` answered. Only called when the pipe has something to say
+        (a byte, or EOF because the try's process exited), so the read never blocks."""
+        if os.read(attempt.answered, 1):
+            self._delete(attempt)
+        self._selector.unregister(attempt.answered)
+        os.close(attempt.answered)
+
+    def _collect(self) -> None:
+        for key, _ in self._selector.select(0):
+            self._settle(self._tries[key.data])
+        while self._tries:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            attempt = self._tries.pop(pid)
+            if attempt.answered in self._selector.get_map():
+                self._settle(attempt)
+            if os.waitstatus_to_exitcode(status):
+                _say("A try's Supervisor failed", level="error", pid=pid, status=status)
+
+    def _enforce_grace(self) -> None:
+        assert self._stop_requested_at is not None
+        if self._tries_stopped or time.monotonic() < self._stop_requested_at + self._settings.worker_grace:
+            return
+        self._tries_stopped = True
+        _say("Grace period over: stopping running tries", tries=len(self._tries))
+        for pid in self._tries:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
