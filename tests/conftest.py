@@ -34,7 +34,16 @@ def aws() -> Iterator[None]:
         get_settings.cache_clear()
         aws_clients.reset()
         forget_keys()
-        create_resources()
+        resources = create_resources()
+        saved = {name: os.environ.get(name) for name in resources.environment()}
+        os.environ.update(resources.environment())
+        get_settings.cache_clear()
         yield
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()
         aws_clients.reset()
         forget_keys()

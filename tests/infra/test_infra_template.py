@@ -167,13 +167,14 @@ def test_table_matches_the_store() -> None:
         {"AttributeName": "PK", "KeyType": "HASH"},
         {"AttributeName": "SK", "KeyType": "RANGE"},
     ]
-    (gsi,) = props["GlobalSecondaryIndexes"]
-    assert gsi["IndexName"] == "GSI1"
-    assert gsi["KeySchema"] == [
-        {"AttributeName": "GSI1PK", "KeyType": "HASH"},
-        {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
-    ]
-    assert gsi["Projection"] == {"ProjectionType": "ALL"}
+    indexes = {gsi["IndexName"]: gsi for gsi in props["GlobalSecondaryIndexes"]}
+    assert set(indexes) == {"GSI1", "GSI2"}
+    for name, projection in (("GSI1", "ALL"), ("GSI2", "KEYS_ONLY")):
+        assert indexes[name]["KeySchema"] == [
+            {"AttributeName": f"{name}PK", "KeyType": "HASH"},
+            {"AttributeName": f"{name}SK", "KeyType": "RANGE"},
+        ]
+        assert indexes[name]["Projection"] == {"ProjectionType": projection}
     assert all(a["AttributeType"] == "S" for a in props["AttributeDefinitions"])
     assert props["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert props["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}

@@ -36,7 +36,7 @@ def live_api(aws: None, dags_folder: Path, tmp_path: Path, monkeypatch: pytest.M
         time.sleep(0.01)
     url = f"http://127.0.0.1:{port}/execution/"
     for name, value in {
-        "API_URL": url,
+        "EXECUTION_API_URL": url,
         "DAGS_FOLDER": str(dags_folder),
         "WORKER_LOG_DIR": str(tmp_path / "logs"),
         "API_RETRIES": "1",

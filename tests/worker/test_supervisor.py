@@ -84,7 +84,7 @@ def worker_env(
     api: _ScriptedAPI, dags_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[None]:
     env = {
-        "API_URL": f"http://127.0.0.1:{api.server_port}/execution/",
+        "EXECUTION_API_URL": f"http://127.0.0.1:{api.server_port}/execution/",
         "DAGS_FOLDER": str(dags_folder),
         "WORKER_LOG_DIR": str(tmp_path / "logs"),
         "HEARTBEAT_INTERVAL": "0.2",

@@ -7,6 +7,7 @@ from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from slipstream.execution_api.app import create_app as create_execution_app
+from slipstream.management_api.app import create_app as create_management_app
 
 
 class CorrelationId:
@@ -33,4 +34,11 @@ class CorrelationId:
 
 
 def create_app() -> ASGIApp:
-    return CorrelationId(Starlette(routes=[Mount("/execution", app=create_execution_app())]))
+    return CorrelationId(
+        Starlette(
+            routes=[
+                Mount("/execution", app=create_execution_app()),
+                Mount("/api/v2", app=create_management_app()),
+            ]
+        )
+    )

@@ -40,6 +40,17 @@ class Settings(BaseSettings):
         description="Secrets Manager prefix looked up before DynamoDB for connections; empty disables.",
     )
     max_map_length: int = Field(1024, gt=0, description="Largest `mapped_length` an XCom may declare.")
+    queue_urls: dict[str, str] = Field(
+        default_factory=dict,
+        description='SQS queue URL per task `queue` (JSON, e.g. {"default": "https://..."}); unknown '
+        "queues use `default`.",
+    )
+    queued_resend_seconds: int = Field(
+        300, gt=0, description="A TI queued this long without starting gets its message sent again (s)."
+    )
+    scheduler_fast_path: bool = Field(
+        True, description="Queue ready downstream tasks in the request that finished their upstream."
+    )
 
 
 @lru_cache(maxsize=1)

@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from slipstream.auth.tokens import TIKey
+from slipstream.core.logging import logger
+from slipstream.core.settings import get_settings
 from slipstream.execution_api.datamodels.task_instances import (
     TIStateUpdate,
 )
@@ -23,6 +25,7 @@ from slipstream.store.table import values as _values
 from slipstream.store.task_instances import RETRY_REASON_LIMIT, TaskInstances
 
 FAIL_FAST_SPARED = frozenset({"success", "failed"})
+SCHEDULING_STATES = frozenset({"success", "failed", "skipped", "removed", "upstream_failed", "up_for_retry"})
 
 
 def _compact(value: Any) -> str:
@@ -59,7 +62,22 @@ def finish(tis: TaskInstances, key: TIKey, ti_id: str, payload: TIStateUpdate) -
         stop_remaining(tis, key)
     if payload.state == "success" and (payload.task_outlets or payload.outlet_events):
         assets.record_outlet_events(ti, payload.task_outlets, payload.outlet_events, now)
+    if state in SCHEDULING_STATES:
+        _fast_path(key)
     return True
+
+
+def _fast_path(key: TIKey) -> None:
+    """Queue what this transition made ready in the same request, as Airflow 2's mini scheduler
+    did. Best effort: the stream handler evaluates the run again whatever happens here."""
+    if not get_settings().scheduler_fast_path:
+        return
+    from slipstream.services.scheduling import schedule_run
+
+    try:
+        schedule_run(key.dag_id, key.run_id)
+    except Exception:
+        logger.exception("fast-path scheduling failed; the stream handler will retry")
 
 
 def _fields(payload: TIStateUpdate, now: datetime) -> tuple[str, dict[str, Any]]:
@@ -130,7 +148,7 @@ def stop_remaining(tis: TaskInstances, key: TIKey) -> None:
                 update_action(
                     ti["PK"],
                     ti["SK"],
-                    "SET #state = :target, end_date = :now",
+                    "SET #state = :target, end_date = :now REMOVE GSI2PK, GSI2SK",
                     condition,
                     names={"#state": "state"},
                     values=_values(**vals),

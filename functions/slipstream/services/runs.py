@@ -10,7 +10,7 @@ from uuid6 import uuid7
 
 from slipstream.store import keys
 from slipstream.store.codec import Item, fmt_time, utcnow
-from slipstream.store.dag_runs import DagRuns
+from slipstream.store.dag_runs import RUNS_QUEUED, DagRuns
 from slipstream.store.dags import DagNotFound, Dags
 from slipstream.store.table import TransactionCancelled, update_action
 from slipstream.store.table import values as _values
@@ -43,8 +43,11 @@ def trigger(
     data_interval: tuple[datetime, datetime] | None = None,
     consumed_asset_events: list[dict[str, Any]] | None = None,
     partition_key: str | None = None,
+    extra_actions: list[dict[str, Any]] | None = None,
 ) -> Item:
-    """Create a queued run and its TIs. Raises DagNotFound or AlreadyExists (duplicate run_id)."""
+    """Create a queued run and its TIs. Raises DagNotFound or AlreadyExists (duplicate run_id).
+
+    `extra_actions` join the transaction that creates the run (e.g. consuming asset events)."""
     dag = Dags().get(dag_id, consistent=True)
     document = json.loads(dag["document"])
     now = utcnow()
@@ -73,11 +76,13 @@ def trigger(
         "note": note,
         "queued_at": fmt_time(now),
         "fail_fast": bool(document.get("fail_fast", False)),
+        "max_active_runs": document.get("max_active_runs"),
+        "max_active_tasks": document.get("max_active_tasks"),
         "dag_version_id": dag["dag_version_id"],
         "bundle_name": document.get("bundle_name", "dags-folder"),
         "fileloc": document.get("fileloc"),
     }
-    return DagRuns().create(run, document.get("tasks", []))
+    return DagRuns().create(run, document.get("tasks", []), extra_actions=extra_actions or [])
 
 
 def require_dag(dag_id: str) -> Item:
@@ -106,9 +111,12 @@ def clear(dag_id: str, run_id: str, *, task_ids: set[str] | None = None) -> int:
         run_update = update_action(
             keys.run_pk(dag_id, run_id),
             keys.RUN_SK,
-            "SET #state = :queued, clear_number = clear_number + :one REMOVE end_date",
+            "SET #state = :queued, clear_number = clear_number + :one, GSI2PK = :waiting, GSI2SK = :since"
+            " REMOVE end_date",
             names={"#state": "state"},
-            values=_values(queued="queued", one=1),
+            values=_values(
+                queued="queued", one=1, waiting=RUNS_QUEUED, since=f"{fmt_time(utcnow())}#{dag_id}#{run_id}"
+            ),
         )
         try:
             head, rest = actions[:99], actions[99:]
@@ -133,11 +141,11 @@ def _clear_action(ti: Item) -> dict[str, Any]:
         "max_tries": int(ti.get("try_number", 0)) + int(task.get("retries", 0)),
     }
     if new_state:
-        sets += ", #state = :state"
-        vals["state"] = new_state
+        sets += ", #state = :state, GSI2PK = :status, GSI2SK = :now"
+        vals.update(state=new_state, status=keys.status_pk(new_state), now=fmt_time(utcnow()))
         removes = " REMOVE end_date"
     else:
-        removes = " REMOVE #state, end_date, start_date, hostname, pid, unixname"
+        removes = " REMOVE #state, end_date, start_date, hostname, pid, unixname, GSI2PK, GSI2SK"
     return update_action(
         ti["PK"],
         ti["SK"],

@@ -20,6 +20,8 @@ from slipstream.store.table import ConditionFailed, Table, TransactionCancelled,
 from slipstream.store.table import values as _values
 
 TRANSACTION_LIMIT = 100
+RUNS_QUEUED = "RUNSTATUS#queued"
+"""GSI2 partition of runs waiting to start (paused DAG or no free max_active_runs slot)."""
 
 RUN_FIELDS = (
     "dag_id",
@@ -81,7 +83,9 @@ class DagRuns:
     def __init__(self, table: Table | None = None) -> None:
         self.table = table or Table()
 
-    def create(self, run: Item, tasks: Iterable[dict[str, Any]]) -> Item:
+    def create(
+        self, run: Item, tasks: Iterable[dict[str, Any]], extra_actions: list[dict[str, Any]] | None = None
+    ) -> Item:
         """Create the run item and one TI per task. The run's own put is conditional, so a
         duplicated trigger (same run_id) creates nothing and raises AlreadyExists."""
         pk = keys.run_pk(run["dag_id"], run["run_id"])
@@ -92,14 +96,19 @@ class DagRuns:
             "SK": keys.RUN_SK,
             "GSI1PK": keys.dag_pk(run["dag_id"]),
             "GSI1SK": f"{sort_date}#{run['run_id']}",
+            "GSI2PK": RUNS_QUEUED,
+            "GSI2SK": f"{run.get('queued_at') or sort_date}#{run['dag_id']}#{run['run_id']}",
             "sort_date": sort_date,
         }
         tis = [new_task_instance(item, task) for task in tasks]
-        first, rest = tis[: TRANSACTION_LIMIT - 1], tis[TRANSACTION_LIMIT - 1 :]
+        extra = extra_actions or []
+        head = TRANSACTION_LIMIT - 1 - len(extra)
+        first, rest = tis[:head], tis[head:]
         try:
             self.table.transact(
                 [
                     put_action(item, "attribute_not_exists(PK)"),
+                    *extra,
                     *(put_action(ti, "attribute_not_exists(PK)") for ti in first),
                 ]
             )
@@ -174,6 +183,7 @@ class DagRuns:
             "snapshot": json.dumps(wire_dag_run(run), separators=(",", ":")),
             "now": fmt_time(utcnow()),
             "inc": 0 if from_reschedule else 1,
+            "status": keys.status_pk("queued"),
         }
         if "state" in ti:
             condition = "#id = :id AND #state = :expected"
@@ -183,7 +193,8 @@ class DagRuns:
         return update_action(
             ti["PK"],
             ti["SK"],
-            "SET #state = :queued, dag_run = :snapshot, queued_at = :now ADD try_number :inc",
+            "SET #state = :queued, dag_run = :snapshot, queued_at = :now, GSI2PK = :status, GSI2SK = :now"
+            " ADD try_number :inc",
             condition,
             names=names,
             values=_values(**vals),

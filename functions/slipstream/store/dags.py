@@ -12,6 +12,14 @@ from slipstream.store.table import ConditionFailed, Table
 from slipstream.store.table import values as _values
 
 
+def scheduled_assets(document: dict[str, Any]) -> list[str]:
+    """The assets an asset-triggered DAG is scheduled on (empty for other schedules)."""
+    schedule = document.get("schedule")
+    if isinstance(schedule, dict) and isinstance(schedule.get("assets"), list):
+        return [str(name) for name in schedule["assets"]]
+    return []
+
+
 class DagNotFound(NotFound):
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -22,7 +30,8 @@ class Dags:
         self.table = table or Table()
 
     def put(self, document: dict[str, Any], *, version_id: str, is_paused: bool) -> Item:
-        """Register (or replace) a DAG; pausing state survives re-registration."""
+        """Register (or replace) a DAG; pausing state survives re-registration. The assets the DAG
+        is scheduled on list it as a consumer (`ASSET#<name>`, `CONSUMER#<dag_id>`)."""
         dag_id = document["dag_id"]
         now = fmt_time(utcnow())
         item = self.table.update(
@@ -42,7 +51,19 @@ class Dags:
             returns="ALL_NEW",
         )
         assert item is not None
+        self._sync_consumers(dag_id, document)
         return item
+
+    def _sync_consumers(self, dag_id: str, document: dict[str, Any]) -> None:
+        wanted = set(scheduled_assets(document))
+        for name in wanted:
+            self.table.put({"PK": keys.asset_pk(name), "SK": f"CONSUMER#{dag_id}", "dag_id": dag_id})
+        for item in self.table.query(keys.dag_pk(dag_id), prefix="CONSUMES#"):
+            if item["asset"] not in wanted:
+                self.table.delete(keys.asset_pk(item["asset"]), f"CONSUMER#{dag_id}")
+                self.table.delete(item["PK"], item["SK"])
+        for name in wanted:
+            self.table.put({"PK": keys.dag_pk(dag_id), "SK": f"CONSUMES#{name}", "asset": name})
 
     def get(self, dag_id: str, *, consistent: bool = False) -> Item:
         item = self.table.get(keys.dag_pk(dag_id), keys.DAG_SK, consistent=consistent)

@@ -16,6 +16,9 @@ SK = "SK"
 GSI1 = "GSI1"
 GSI1PK = "GSI1PK"
 GSI1SK = "GSI1SK"
+GSI2 = "GSI2"
+GSI2PK = "GSI2PK"
+GSI2SK = "GSI2SK"
 
 RUN_SK = "RUN"
 TI_PREFIX = "RUN#TI#"
@@ -81,3 +84,8 @@ def asset_uri_pk(uri: str) -> str:
 
 def alias_pk(name: str) -> str:
     return f"ALIAS#{escape(name)}"
+
+
+def status_pk(state: str) -> str:
+    """GSI2 partition of task instances in a waiting state (queued, running, up_for_retry, ...)."""
+    return f"STATUS#{state}"

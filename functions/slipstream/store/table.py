@@ -163,7 +163,7 @@ class Table:
         names: dict[str, str] | None = None,
     ) -> list[Item]:
         """All items of a partition (optionally a key prefix, range or upper bound), paginated."""
-        pk_name, sk_name = ("GSI1PK", "GSI1SK") if index else ("PK", "SK")
+        pk_name, sk_name = (f"{index}PK", f"{index}SK") if index else ("PK", "SK")
         expr = "#pk = :pk"
         attr_names = {"#pk": pk_name, **(names or {})}
         attr_values: dict[str, Any] = {":pk": {"S": pk}}

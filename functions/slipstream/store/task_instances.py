@@ -29,6 +29,19 @@ from slipstream.store.table import ConditionFailed, Table, TransactionCancelled,
 from slipstream.store.table import values as _values
 
 TERMINAL_STATES = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
+INDEXED_STATES = frozenset(
+    {"queued", "running", "restarting", "up_for_retry", "up_for_reschedule", "deferred", "awaiting_input"}
+)
+
+
+def status_index(state: str | None, since: str) -> dict[str, str | None]:
+    """GSI2 attributes for a TI entering `state`: waiting states are indexed by the time they
+    started waiting (the timer's sweeps read them); any other state leaves the index."""
+    if state in INDEXED_STATES:
+        return {"GSI2PK": keys.status_pk(state), "GSI2SK": since}
+    return {"GSI2PK": None, "GSI2SK": None}
+
+
 STARTABLE_STATES = ("queued", "restarting")
 RETRY_REASON_LIMIT = 500
 
@@ -77,7 +90,8 @@ class TaskInstances:
             old = self.table.update(
                 *_ti_pk_sk(key),
                 "SET #state = :running, hostname = :h, unixname = :u, pid = :p,"
-                " start_date = if_not_exists(resume_start_date, :sd), last_heartbeat_at = :now"
+                " start_date = if_not_exists(resume_start_date, :sd), last_heartbeat_at = :now,"
+                " GSI2PK = :status, GSI2SK = :now"
                 " REMOVE end_date, retry_delay_override, retry_reason, resume_start_date",
                 condition="#id = :id AND (#state IN (:queued, :restarting)"
                 " OR (#state = :running AND hostname = :h AND unixname = :u AND pid = :p))",
@@ -92,6 +106,7 @@ class TaskInstances:
                     p=pid,
                     sd=fmt_time(start_date),
                     now=now,
+                    status=keys.status_pk("running"),
                 ),
                 returns="ALL_OLD",
             )
@@ -172,6 +187,8 @@ class TaskInstances:
         vals: dict[str, Any] = {"id": ti_id, "running": "running", "target": state}
         sets = ["#state = :target"]
         removes = []
+        since = fields.get("end_date") or fmt_time(utcnow())
+        fields = {**status_index(state, str(since)), **fields}
         for i, (name, value) in enumerate(fields.items()):
             names[f"#f{i}"] = name
             if value is None:
@@ -200,6 +217,7 @@ class TaskInstances:
         names = dict(NAMES)
         vals: dict[str, Any] = {"id": ti_id, "running": "running", "target": state}
         sets = ["#state = :target"]
+        fields = {**status_index(state, str(fields["reschedule_date"])), **fields}
         for i, (name, value) in enumerate(fields.items()):
             names[f"#f{i}"] = name
             sets.append(f"#f{i} = :f{i}")
@@ -258,7 +276,7 @@ class TaskInstances:
             self.table.update(
                 keys.run_pk(dag_id, run_id),
                 keys.ti_sk(task_id, map_index),
-                "SET #state = :skipped, start_date = :now, end_date = :now",
+                "SET #state = :skipped, start_date = :now, end_date = :now REMOVE GSI2PK, GSI2SK",
                 condition="attribute_exists(#id) AND"
                 " (attribute_not_exists(#state) OR NOT #state IN (:running, :success, :failed))",
                 names=NAMES,

@@ -1,0 +1,1 @@
+"""Request and response bodies, named and shaped after Airflow's `core_api/datamodels`."""

@@ -1,0 +1,1 @@
+"""One router per resource; `slipstream.management_api.app` assembles them behind the admin check."""

@@ -1,0 +1,1 @@
+"""The event-driven scheduler's entry points: what the stream and timer functions do."""

@@ -1,0 +1,123 @@
+"""Asset-triggered DAGs, and the stream handler's record routing and partial batch failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boto3.dynamodb.types import TypeSerializer
+
+from slipstream.auth.tokens import TIKey
+from slipstream.execution_api.datamodels.common import AssetProfile
+from slipstream.local.events import LocalContext
+from slipstream.local.seed import register_dag, start_run
+from slipstream.services import assets
+from slipstream.services.scheduling import schedule_run
+from slipstream.store.codec import utcnow
+from slipstream.store.dag_runs import DagRuns
+from slipstream.store.table import Table
+from tests.scheduler.conftest import Queue, run_task
+
+SERIALIZER = TypeSerializer()
+
+
+def _produce(dag_id: str, asset: str) -> None:
+    run_id = start_run(dag_id, run_id=f"r-{utcnow().timestamp()}")["run_id"]
+    ti = {"dag_id": dag_id, "run_id": run_id, "task_id": "t", "map_index": -1}
+    assets.record_outlet_events(
+        ti, [AssetProfile(name=asset, uri=f"s3://{asset}", type="Asset")], [], utcnow()
+    )
+
+
+def _asset_event_records(asset: str) -> list[dict[str, Any]]:
+    events = Table().query(f"ASSET#{asset}", prefix="EVENT#")
+    return [_record("INSERT", e, None, e) for e in events]
+
+
+def _record(
+    name: str, keys: dict[str, Any], old: dict[str, Any] | None, new: dict[str, Any] | None
+) -> dict[str, Any]:
+    change: dict[str, Any] = {
+        "Keys": {"PK": {"S": keys["PK"]}, "SK": {"S": keys["SK"]}},
+        "SequenceNumber": str(abs(hash((name, keys["SK"], str(new))))),
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
+    if old:
+        change["OldImage"] = {k: SERIALIZER.serialize(v) for k, v in old.items()}
+    if new:
+        change["NewImage"] = {k: SERIALIZER.serialize(v) for k, v in new.items()}
+    return {
+        "eventID": "1",
+        "eventName": name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": change,
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/slipstream/stream/x",
+    }
+
+
+def _stream(records: list[dict[str, Any]]) -> dict[str, Any]:
+    from slipstream.handlers.stream import handler
+
+    return handler({"Records": records}, LocalContext())
+
+
+def test_asset_event_starts_the_consuming_dag_once(queue: Queue) -> None:
+    register_dag("producer", tasks=[{"task_id": "t", "upstream": []}])
+    register_dag("consumer", tasks=[{"task_id": "use", "upstream": []}], schedule={"assets": ["orders"]})
+    _produce("producer", "orders")
+    records = _asset_event_records("orders")
+    assert _stream(records) == {"batchItemFailures": []}
+    assert _stream(records) == {"batchItemFailures": []}  # a duplicated delivery
+    runs = DagRuns().list_for_dag("consumer")
+    assert len(runs) == 1
+    assert runs[0]["run_type"] == "asset_triggered"
+    assert '"name":"orders"' in runs[0]["consumed_asset_events"].replace(" ", "")
+
+
+def test_dag_on_two_assets_waits_for_both(queue: Queue) -> None:
+    register_dag("producer", tasks=[{"task_id": "t", "upstream": []}])
+    register_dag("both", tasks=[{"task_id": "use", "upstream": []}], schedule={"assets": ["a", "b"]})
+    _produce("producer", "a")
+    _stream(_asset_event_records("a"))
+    assert DagRuns().list_for_dag("both") == []
+    _produce("producer", "b")
+    _stream(_asset_event_records("b"))
+    assert len(DagRuns().list_for_dag("both")) == 1
+
+
+def test_ti_state_change_record_schedules_the_run(queue: Queue) -> None:
+    register_dag("flow", tasks=[{"task_id": "a", "upstream": []}, {"task_id": "b", "upstream": ["a"]}])
+    run_id = start_run("flow")["run_id"]
+    run = DagRuns().get("flow", run_id)
+    assert _stream([_record("INSERT", run, None, run)]) == {"batchItemFailures": []}
+    [a] = queue.take()
+    from slipstream.core.settings import get_settings
+
+    get_settings().scheduler_fast_path = False
+    try:
+        run_task(a)
+    finally:
+        get_settings().scheduler_fast_path = True
+    assert queue.take() == []  # no fast path: only the stream handler moves b
+    from slipstream.store.task_instances import TaskInstances
+
+    ti = TaskInstances().get(TIKey("flow", run_id, "a"))
+    assert ti is not None
+    old = {**ti, "state": "running"}
+    _stream([_record("MODIFY", ti, old, ti)] * 2)
+    assert [w["ti"]["task_id"] for w in queue.take()] == ["b"]
+
+
+def test_partial_batch_failure_reports_the_failed_record(queue: Queue) -> None:
+    register_dag("flow", tasks=[{"task_id": "a", "upstream": []}])
+    run_id = start_run("flow")["run_id"]
+    run = DagRuns().get("flow", run_id)
+    good = _record("INSERT", run, None, run)
+    broken_run = {k: v for k, v in run.items() if k != "dag_id"}  # an image the handler cannot use
+    bad = _record("INSERT", broken_run, None, broken_run)
+    bad["dynamodb"]["SequenceNumber"] = "42"
+    result = _stream([good, bad])
+    assert result == {"batchItemFailures": [{"itemIdentifier": "42"}]}
+    assert len(queue.take()) == 1
+    schedule_run("flow", run_id)

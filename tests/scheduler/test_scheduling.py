@@ -1,0 +1,177 @@
+"""Scheduling runs end to end through the services: order, rules, retries, fail_fast, run states,
+max_active_runs, and that nothing is ever queued twice."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from slipstream.local.seed import register_dag, start_run
+from slipstream.services.scheduling import retry_delay, schedule_run
+from slipstream.store.codec import utcnow
+from tests.scheduler.conftest import Queue, run_state, run_task, states
+
+
+def _t(task_id: str, *upstream: str, **extra: object) -> dict[str, object]:
+    return {"task_id": task_id, "upstream": list(upstream), **extra}
+
+
+DIAMOND = [_t("extract"), _t("left", "extract"), _t("right", "extract"), _t("load", "left", "right")]
+
+
+def test_diamond_runs_in_topological_order(queue: Queue) -> None:
+    register_dag("diamond", tasks=DIAMOND)
+    run_id = start_run("diamond")["run_id"]
+    schedule_run("diamond", run_id)
+    order: list[list[str]] = []
+    while batch := queue.take():
+        order.append(sorted(w["ti"]["task_id"] for w in batch))
+        for workload in batch:
+            run_task(workload)
+    assert order == [["extract"], ["left", "right"], ["load"]]
+    assert run_state("diamond", run_id) == "success"
+    assert set(states("diamond", run_id).values()) == {"success"}
+
+
+def test_a_ti_is_never_queued_twice(queue: Queue) -> None:
+    register_dag("dupes", tasks=[_t("a"), _t("b", "a")])
+    run_id = start_run("dupes")["run_id"]
+    for _ in range(3):
+        schedule_run("dupes", run_id)
+    [first] = queue.take()
+    run_task(first)
+    for _ in range(3):  # the stream handler and the timer racing the fast path
+        schedule_run("dupes", run_id)
+    assert [w["ti"]["task_id"] for w in queue.take()] == ["b"]
+
+
+def test_failure_propagates_as_upstream_failed_and_the_run_fails(queue: Queue) -> None:
+    register_dag(
+        "fails", tasks=[_t("a"), _t("b", "a"), _t("c", "b"), _t("cleanup", "b", trigger_rule="all_done")]
+    )
+    run_id = start_run("fails")["run_id"]
+    schedule_run("fails", run_id)
+    run_task(queue.take()[0], "failed")
+    assert states("fails", run_id) == {
+        "a": "failed",
+        "b": "upstream_failed",
+        "c": "upstream_failed",
+        "cleanup": "queued",
+    }
+    run_task(queue.take()[0])
+    assert run_state("fails", run_id) == "failed"
+
+
+def test_branch_skips_propagate_and_join_runs_with_none_failed_min_one_success(queue: Queue) -> None:
+    register_dag(
+        "branch",
+        tasks=[
+            _t("pick"),
+            _t("fast", "pick"),
+            _t("slow", "pick"),
+            _t("after_slow", "slow"),
+            _t("join", "fast", "after_slow", trigger_rule="none_failed_min_one_success"),
+        ],
+    )
+    run_id = start_run("branch")["run_id"]
+    schedule_run("branch", run_id)
+    [pick] = queue.take()
+    from slipstream.store.task_instances import TaskInstances
+
+    TaskInstances().skip("branch", run_id, "slow", -1, "2026-07-01T12:00:00.000000Z")
+    run_task(pick)
+    assert states("branch", run_id)["after_slow"] == "skipped"
+    [fast] = queue.take()
+    assert fast["ti"]["task_id"] == "fast"
+    run_task(fast)
+    [join] = queue.take()
+    run_task(join)
+    assert run_state("branch", run_id) == "success"
+
+
+def test_retry_gets_a_new_id_and_keeps_the_try_in_history(queue: Queue) -> None:
+    register_dag("retry", tasks=[_t("flaky", retries=2, retry_delay=0)])
+    run_id = start_run("retry")["run_id"]
+    schedule_run("retry", run_id)
+    [first] = queue.take()
+    assert first["ti"]["try_number"] == 1
+    run_task(first, "up_for_retry")
+    [second] = queue.take()
+    assert second["ti"]["try_number"] == 2
+    assert second["ti"]["id"] != first["ti"]["id"]
+    run_task(second)
+    assert run_state("retry", run_id) == "success"
+    from slipstream.store import keys
+    from slipstream.store.table import Table
+
+    history = Table().query(keys.run_pk("retry", run_id), prefix=keys.TRY_PREFIX)
+    assert [(h["id"], h["state"], h["try_number"]) for h in history] == [
+        (first["ti"]["id"], "up_for_retry", 1)
+    ]
+
+
+def test_retry_delays_grow_exponentially_and_are_capped() -> None:
+    task = {"retry_delay": 10, "retry_exponential_backoff": True, "max_retry_delay": 60}
+    assert [retry_delay(task, {"try_number": n}) for n in (1, 2, 3, 4, 5)] == [10, 20, 40, 60, 60]
+    assert retry_delay({"retry_delay": 10}, {"try_number": 3}) == 10
+    assert retry_delay(task, {"try_number": 3, "retry_delay_override": 2.5}) == 2.5
+    assert retry_delay({}, {"try_number": 1}) == 300
+
+
+def test_long_retry_delays_wait_for_their_time(queue: Queue) -> None:
+    register_dag("slow_retry", tasks=[_t("t", retries=1, retry_delay=3600)])
+    run_id = start_run("slow_retry")["run_id"]
+    schedule_run("slow_retry", run_id)
+    run_task(queue.take()[0], "up_for_retry")
+    assert queue.take() == []  # an hour away: beyond what SQS can delay
+    assert states("slow_retry", run_id)["t"] == "up_for_retry"
+    schedule_run("slow_retry", run_id, now=utcnow() + timedelta(minutes=50))
+    assert states("slow_retry", run_id)["t"] == "queued"
+
+
+def test_fail_fast_run_fails_and_stops_the_rest(queue: Queue) -> None:
+    register_dag("ff", fail_fast=True, tasks=[_t("a"), _t("b"), _t("c", "a")])
+    run_id = start_run("ff")["run_id"]
+    schedule_run("ff", run_id)
+    by_task = {w["ti"]["task_id"]: w for w in queue.take()}
+    run_task(by_task["b"], "running")
+    run_task(by_task["a"], "failed")
+    assert states("ff", run_id) == {"a": "failed", "b": "failed", "c": "skipped"}
+    assert run_state("ff", run_id) == "failed"
+
+
+def test_max_active_runs_holds_later_runs_until_a_slot_frees(queue: Queue) -> None:
+    register_dag("one_at_a_time", tasks=[_t("t")], max_active_runs=1)
+    first = start_run("one_at_a_time", run_id="first")["run_id"]
+    second = start_run("one_at_a_time", run_id="second")["run_id"]
+    schedule_run("one_at_a_time", first)
+    schedule_run("one_at_a_time", second)
+    assert run_state("one_at_a_time", second) == "queued"
+    [only] = queue.take()
+    assert only["ti"]["run_id"] == "first"
+    run_task(only)
+    assert run_state("one_at_a_time", first) == "success"
+    assert run_state("one_at_a_time", second) == "running"
+    assert [w["ti"]["run_id"] for w in queue.take()] == ["second"]
+
+
+def test_paused_dag_runs_wait(queue: Queue) -> None:
+    from slipstream.store.dags import Dags
+
+    register_dag("paused", tasks=[_t("t")])
+    Dags().set_paused("paused", True)
+    run_id = start_run("paused")["run_id"]
+    schedule_run("paused", run_id)
+    assert run_state("paused", run_id) == "queued" and queue.take() == []
+    Dags().set_paused("paused", False)
+    schedule_run("paused", run_id)
+    assert len(queue.take()) == 1
+
+
+def test_max_active_tasks_limits_a_run(queue: Queue) -> None:
+    register_dag("wide", tasks=[_t(f"t{i}") for i in range(5)], max_active_tasks=2)
+    run_id = start_run("wide")["run_id"]
+    schedule_run("wide", run_id)
+    batch = queue.take()
+    assert len(batch) == 2
+    run_task(batch[0])
+    assert len(queue.take()) == 1

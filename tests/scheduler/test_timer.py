@@ -1,0 +1,104 @@
+"""The timer's sweeps: cron and interval runs (exactly one per tick), zombies, lost messages."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from slipstream.local.seed import register_dag, start_run
+from slipstream.scheduler.timer import sweep
+from slipstream.services.scheduling import schedule_run
+from slipstream.services.timetables import due_ticks
+from slipstream.store.codec import utcnow
+from slipstream.store.dag_runs import DagRuns
+from tests.scheduler.conftest import Queue, run_task, states
+from tests.support import env
+
+T0 = datetime(2026, 7, 1, tzinfo=UTC)
+
+
+def test_due_ticks_cron_and_interval() -> None:
+    hourly = {"cron": "0 * * * *"}
+    now = T0 + timedelta(hours=3, minutes=30)
+    assert due_ticks(hourly, start_date=T0, last_tick=None, now=now, catchup=True) == [
+        T0,
+        T0 + timedelta(hours=1),
+        T0 + timedelta(hours=2),
+        T0 + timedelta(hours=3),
+    ]
+    assert due_ticks(hourly, start_date=T0, last_tick=None, now=now, catchup=False) == [
+        T0 + timedelta(hours=3)
+    ]
+    assert due_ticks(hourly, start_date=T0, last_tick=T0 + timedelta(hours=3), now=now, catchup=False) == []
+    every_90 = {"interval_seconds": 5400}
+    assert due_ticks(every_90, start_date=T0, last_tick=T0, now=now, catchup=True) == [
+        T0 + timedelta(minutes=90),
+        T0 + timedelta(minutes=180),
+    ]
+    assert due_ticks(hourly, start_date=now + timedelta(days=1), last_tick=None, now=now, catchup=True) == []
+
+
+def _run_ids(dag_id: str) -> list[str]:
+    return sorted(r["run_id"] for r in DagRuns().list_for_dag(dag_id))
+
+
+def test_cron_dag_gets_exactly_one_run_per_interval(queue: Queue) -> None:
+    register_dag(
+        "hourly",
+        tasks=[{"task_id": "t", "upstream": []}],
+        schedule={"cron": "0 * * * *"},
+        start_date="2026-07-01T00:00:00Z",
+        catchup=True,
+    )
+    now = T0 + timedelta(hours=2, minutes=10)
+    for _ in range(3):
+        sweep(now)
+    assert _run_ids("hourly") == [f"scheduled__{(T0 + timedelta(hours=h)).isoformat()}" for h in range(3)]
+    sweep(now + timedelta(hours=1))
+    sweep(now + timedelta(hours=1))
+    assert len(_run_ids("hourly")) == 4
+
+
+def test_without_catchup_only_the_latest_tick_runs(queue: Queue) -> None:
+    register_dag(
+        "latest",
+        tasks=[{"task_id": "t", "upstream": []}],
+        schedule={"interval_seconds": 600},
+        start_date="2026-07-01T00:00:00Z",
+        catchup=False,
+    )
+    sweep(T0 + timedelta(hours=5, minutes=3))
+    sweep(T0 + timedelta(hours=5, minutes=4))
+    assert _run_ids("latest") == [f"scheduled__{(T0 + timedelta(hours=5)).isoformat()}"]
+
+
+def test_missed_heartbeat_is_retried_then_failed(queue: Queue) -> None:
+    register_dag("zombie", tasks=[{"task_id": "t", "upstream": [], "retries": 1, "retry_delay": 0}])
+    run_id = start_run("zombie")["run_id"]
+    schedule_run("zombie", run_id)
+    run_task(queue.take()[0], "running")
+    with env(SLIPSTREAM_HEARTBEAT_TIMEOUT="60"):
+        assert sweep(utcnow()).zombies == []
+        report = sweep(utcnow() + timedelta(seconds=120))
+        assert len(report.zombies) == 1
+        [retry] = queue.take()
+        assert retry["ti"]["try_number"] == 2
+        run_task(retry, "running")
+        sweep(utcnow() + timedelta(seconds=120))
+    assert states("zombie", run_id) == {"t": "failed"}
+    from slipstream.store.task_instances import TaskInstances
+
+    [ti] = TaskInstances().list_run("zombie", run_id)
+    assert "no heartbeat" in ti["failure_reason"]
+
+
+def test_lost_message_is_sent_again(queue: Queue) -> None:
+    register_dag("lost", tasks=[{"task_id": "t", "upstream": []}])
+    run_id = start_run("lost")["run_id"]
+    schedule_run("lost", run_id)
+    [original] = queue.take()  # the worker that took it died before /run
+    assert sweep(utcnow()).resent == []
+    report = sweep(utcnow() + timedelta(seconds=400))
+    assert len(report.resent) == 1
+    [again] = queue.take()
+    assert again["ti"]["id"] == original["ti"]["id"] and again["token"] != original["token"]
+    assert sweep(utcnow() + timedelta(seconds=401)).resent == []  # once per resend period

@@ -1,0 +1,32 @@
+"""`slipstream local up`: the whole system on one machine (see `slipstream.local.stack`)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import Any
+
+
+def register(commands: Any) -> None:
+    local = commands.add_parser("local", help="run Slipstream on this machine")
+    actions = local.add_subparsers(dest="action", required=True, metavar="ACTION")
+    up = actions.add_parser("up", help="start the local stack in the foreground (Ctrl-C stops it)")
+    up.add_argument(
+        "--port", type=int, default=8080, help="port of the HTTP API on 127.0.0.1 (default: 8080)"
+    )
+    up.add_argument("--workers", type=int, default=2, metavar="N", help="worker processes (default: 2)")
+    up.add_argument(
+        "--dags-folder",
+        type=Path,
+        default=Path(os.environ.get("SLIPSTREAM_DAGS_FOLDER", "dags")),
+        metavar="DIR",
+        help="the workers' DAG folder (default: SLIPSTREAM_DAGS_FOLDER, else ./dags)",
+    )
+    up.set_defaults(handler=_up)
+
+
+def _up(args: argparse.Namespace) -> int:
+    from slipstream.local.stack import up
+
+    return up(args.port, args.workers, args.dags_folder)
