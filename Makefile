@@ -7,7 +7,7 @@ AIRFLOW_VENV := .airflow-venv
 AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
 AIRFLOW_TASK_SDK := apache-airflow-task-sdk==1.3.2
 
-.PHONY: install test lint typecheck pytest bench demo airflow-venv sam-venv sam-validate sam-build deploy clean
+.PHONY: install test lint typecheck pytest bench demo local airflow-venv sam-venv sam-validate sam-build deploy clean
 
 install: $(STAMP)
 
@@ -64,6 +64,9 @@ bench: install
 
 demo: install
 	$(BIN)/slipstream demo
+
+local: install
+	$(BIN)/slipstream local up
 
 clean:
 	rm -rf $(VENV) $(AIRFLOW_VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache bench-results.json

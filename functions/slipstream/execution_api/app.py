@@ -6,8 +6,7 @@ Cadwyn routes on the `Airflow-API-Version` header (no header = the latest versio
 
 from __future__ import annotations
 
-from cadwyn import Cadwyn, Version
-from fastapi import APIRouter
+from cadwyn import Version, VersionBundle
 
 from slipstream.execution_api import errors
 from slipstream.execution_api.routes import (
@@ -22,15 +21,15 @@ from slipstream.execution_api.routes import (
     variables,
     xcoms,
 )
-from slipstream.execution_api.versioning import SlipstreamVersionBundle, VersionPicking
+from slipstream.execution_api.versioning import SlipstreamCadwyn, VersionPicking
 
 API_VERSION = "2026-06-30"
 VERSION_HEADER = "Airflow-API-Version"
 
 
-def create_app() -> Cadwyn:
-    app = Cadwyn(
-        versions=SlipstreamVersionBundle(Version(API_VERSION)),
+def create_app() -> SlipstreamCadwyn:
+    app = SlipstreamCadwyn(
+        versions=VersionBundle(Version(API_VERSION)),
         api_version_parameter_name=VERSION_HEADER,
         api_version_default_value=API_VERSION,
         versioning_middleware_class=VersionPicking,
@@ -39,21 +38,21 @@ def create_app() -> Cadwyn:
         docs_url="/docs",
         openapi_url="/openapi.json",
     )
-    router = APIRouter()
-    for module in (
-        health,
-        task_instances,
-        task_reschedules,
-        connections,
-        variables,
-        xcoms,
-        dag_runs,
-        dags,
-        state_store,
-    ):
-        router.include_router(module.router)
-    router.include_router(assets.router)
-    router.include_router(assets.events_router)
-    app.generate_and_include_versioned_routers(router)
+    routers = [
+        module.router
+        for module in (
+            health,
+            task_instances,
+            task_reschedules,
+            connections,
+            variables,
+            xcoms,
+            dag_runs,
+            dags,
+            state_store,
+        )
+    ]
+    app.generate_and_include_versioned_routers(*routers, assets.router, assets.events_router)
     errors.install(app)
+    app.initialize()
     return app

@@ -1,16 +1,18 @@
-"""Cadwyn version routing without Cadwyn's per-request costs.
+"""Cadwyn version routing without Cadwyn's costs when there is nothing to migrate.
 
-Cadwyn wraps every versioned endpoint so that it can migrate requests and responses between
-versions. The wrapper runs even when there is nothing to migrate: it re-solves the endpoint's
-dependencies against the head schema (validating the body a second time) and round-trips every
-response body through `json.loads`/`json.dumps` (Cadwyn's own TODO, issue 51, says "only do this if
-there are migrations"). Measured here that is about 2.5 ms per warm request, ten times the rest of
-FastAPI's work, and it also re-encodes raw JSON responses.
+Cadwyn builds each version's routes lazily on the first request: it deep-copies the router once
+per version, regenerates every model for every version and wraps every endpoint in a migration
+layer. With a single version and no `VersionChange`s all of that is redundant, yet it costs about
+0.5 s on the first request of each Lambda execution environment (the pattern that makes Airflow's
+first Execution API request take seconds) and the wrapper costs about 2.5 ms on every warm request:
+it re-solves the endpoint's dependencies against the head schema, validating the body a second
+time, and round-trips every response body through `json.loads`/`json.dumps` (Cadwyn's own TODO,
+issue 51, "only do this if there are migrations").
 
-`SlipstreamVersionBundle` keeps Cadwyn's routing, header handling, defaults and per-version
-OpenAPI, and skips the wrapper for routes whose version has no changes to apply: today every
-route, since 2026-06-30 is the only version. Once a `VersionChange` exists, every route gets
-Cadwyn's wrapper back.
+`SlipstreamCadwyn` keeps Cadwyn's header routing, default version, version echo and per-version
+OpenAPI, and when no version changes exist it serves the head routes as the one version's routes,
+unwrapped. It initialises when the app is built (at import, captured by SnapStart), not on the
+first request. Add a `VersionChange` and Cadwyn's full machinery is back, unchanged.
 
 `VersionPicking` does what Cadwyn's `VersionPickingMiddleware` does (read the version header,
 apply the default, echo the matched version) as plain ASGI instead of a `BaseHTTPMiddleware`,
@@ -19,49 +21,41 @@ whose task group and memory streams cost about 0.5 ms per request.
 
 from __future__ import annotations
 
-import functools
-from typing import Any
-
-from cadwyn import VersionBundle
+from cadwyn import Cadwyn
 from cadwyn._internal.context_vars import DEFAULT_API_VERSION_VAR
 from cadwyn.middleware import VersionPickingMiddleware
-from cadwyn.structure.versions._background import _add_keyword_only_parameter
-from cadwyn.structure.versions._common import _CADWYN_REQUEST_PARAM_NAME, _CADWYN_RESPONSE_PARAM_NAME
-from fastapi import BackgroundTasks
-from fastapi import Request as FastapiRequest
-from fastapi import Response as FastapiResponse
+from fastapi import APIRouter, Request
 from starlette.types import Message, Receive, Scope, Send
 
 
-class SlipstreamVersionBundle(VersionBundle):
-    def _versioned(self, *args: Any, **kwargs: Any) -> Any:
-        if self._all_changes:
-            return super()._versioned(*args, **kwargs)
-        request_name = kwargs["request_param_name"]
-        response_name = kwargs["response_param_name"]
-        hidden_tasks_name = kwargs["hidden_background_tasks_param_name"]
-        hidden = {
-            name
-            for name in (request_name, response_name, hidden_tasks_name)
-            if name in (_CADWYN_REQUEST_PARAM_NAME, _CADWYN_RESPONSE_PARAM_NAME, hidden_tasks_name) and name
-        }
+class SlipstreamCadwyn(Cadwyn):
+    _head_routers: list[APIRouter]
 
-        def wrapper(endpoint: Any) -> Any:
-            @functools.wraps(endpoint)
-            async def passthrough(**call_kwargs: Any) -> Any:
-                for name in hidden:
-                    call_kwargs.pop(name, None)
-                return await endpoint(**call_kwargs)
+    @property
+    def _nothing_to_migrate(self) -> bool:
+        return not self.versions._all_changes and len(self.versions.versions) == 1
 
-            if request_name == _CADWYN_REQUEST_PARAM_NAME:
-                _add_keyword_only_parameter(passthrough, _CADWYN_REQUEST_PARAM_NAME, FastapiRequest)
-            if response_name == _CADWYN_RESPONSE_PARAM_NAME:
-                _add_keyword_only_parameter(passthrough, _CADWYN_RESPONSE_PARAM_NAME, FastapiResponse)
-            if hidden_tasks_name is not None:
-                _add_keyword_only_parameter(passthrough, hidden_tasks_name, BackgroundTasks)
-            return passthrough
+    def generate_and_include_versioned_routers(self, *routers: APIRouter) -> None:
+        if not self._nothing_to_migrate:
+            super().generate_and_include_versioned_routers(*routers)
+            return
+        # Kept as they are: including them into the head router would rebuild every route.
+        self._head_routers = [*getattr(self, "_head_routers", []), *routers]
 
-        return wrapper
+    def _cadwyn_initialize(self) -> None:
+        if not self._nothing_to_migrate:
+            super()._cadwyn_initialize()
+            return
+        head = APIRouter()
+        for router in getattr(self, "_head_routers", []):
+            head.routes.extend(router.routes)
+        self._add_versioned_routers(head, version=str(self.versions.versions[0].value))
+        self._cadwyn_initialized = True
+
+    def initialize(self) -> None:
+        """Build the version routes now rather than on the first request."""
+        if not self._cadwyn_initialized:
+            self._cadwyn_initialize()
 
 
 class VersionPicking(VersionPickingMiddleware):
@@ -69,7 +63,7 @@ class VersionPicking(VersionPickingMiddleware):
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request = FastapiRequest(scope, receive)
+        request = Request(scope, receive)
         api_version = self._api_version_manager.get(request)
         if api_version is None:
             default = self.api_version_default_value

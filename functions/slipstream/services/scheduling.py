@@ -255,24 +255,29 @@ def _finish_run(runs: DagRuns, run: Item, tis: list[Item], states: dict[str, str
                     names={"#state": "state"},
                     values=_values(final=final, running="running", now=fmt_time(utcnow())),
                 ),
-                update_action(
-                    keys.dag_pk(run["dag_id"]),
-                    keys.DAG_SK,
-                    "DELETE active_runs :run",
-                    "attribute_exists(PK)",
-                    values=_values(run={run["run_id"]}),
-                ),
+                release_slot_action(run["dag_id"], run["run_id"]),
             ]
         )
     except TransactionCancelled:
         return str(runs.get(run["dag_id"], run["run_id"])["state"])
     logger.info("dag run finished", extra={"dag_id": run["dag_id"], "run_id": run["run_id"], "state": final})
-    _start_next_queued_run(runs, run["dag_id"])
+    start_next_queued_run(run["dag_id"])
     return final
 
 
-def _start_next_queued_run(runs: DagRuns, dag_id: str) -> None:
-    """A finished run freed a max_active_runs slot: start the oldest run still waiting for one."""
-    waiting = [r for r in runs.list_for_dag(dag_id, newest_first=False) if r.get("state") == "queued"]
+def release_slot_action(dag_id: str, run_id: str) -> dict[str, Any]:
+    """Take a run out of its DAG's max_active_runs slots (a no-op if it holds none)."""
+    return update_action(
+        keys.dag_pk(dag_id),
+        keys.DAG_SK,
+        "DELETE active_runs :run",
+        "attribute_exists(PK)",
+        values=_values(run={run_id}),
+    )
+
+
+def start_next_queued_run(dag_id: str) -> None:
+    """A slot was freed (or the DAG unpaused): start the oldest run still waiting for one."""
+    waiting = [r for r in DagRuns().list_for_dag(dag_id, newest_first=False) if r.get("state") == "queued"]
     if waiting:
         schedule_run(dag_id, waiting[0]["run_id"])

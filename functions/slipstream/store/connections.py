@@ -10,8 +10,8 @@ from slipstream.core import aws
 from slipstream.core.settings import get_settings
 from slipstream.store import keys
 from slipstream.store.codec import Item, fmt_time, utcnow
-from slipstream.store.errors import NotFound
-from slipstream.store.table import Table
+from slipstream.store.errors import AlreadyExists, NotFound
+from slipstream.store.table import ConditionFailed, Table
 
 FIELDS = ("conn_type", "host", "schema", "login", "password", "port", "extra")
 
@@ -48,10 +48,17 @@ class Connections:
 
         return {"conn_id": conn_id, **parse_secret(secret)}
 
-    def put(self, conn_id: str, fields: dict[str, Any]) -> None:
+    def put(self, conn_id: str, fields: dict[str, Any], *, create: bool = False) -> None:
+        """Upsert; with `create` the write refuses (AlreadyExists) to replace an existing one."""
         extra = fields.get("extra")
         if extra is not None and not isinstance(extra, str):
             extra = json.dumps(extra)
+        try:
+            self._write(conn_id, fields, extra, "attribute_not_exists(PK)" if create else None)
+        except ConditionFailed:
+            raise AlreadyExists(f"The connection with connection_id: `{conn_id}` already exists") from None
+
+    def _write(self, conn_id: str, fields: dict[str, Any], extra: Any, condition: str | None) -> None:
         self.table.put(
             {
                 "PK": keys.CONNECTION_PK,
@@ -60,7 +67,8 @@ class Connections:
                 **{name: fields.get(name) for name in FIELDS if name != "extra"},
                 "extra": extra,
                 "updated_at": fmt_time(utcnow()),
-            }
+            },
+            condition=condition,
         )
 
     def delete(self, conn_id: str) -> bool:

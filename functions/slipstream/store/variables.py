@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slipstream.store import keys
 from slipstream.store.codec import Item, fmt_time, utcnow
-from slipstream.store.errors import NotFound
-from slipstream.store.table import Table
+from slipstream.store.errors import AlreadyExists, NotFound
+from slipstream.store.table import ConditionFailed, Table
 
 
 class VariableNotFound(NotFound):
@@ -23,7 +23,14 @@ class Variables:
             raise VariableNotFound(key)
         return item
 
-    def put(self, key: str, value: str | None, description: str | None) -> None:
+    def put(self, key: str, value: str | None, description: str | None, *, create: bool = False) -> None:
+        """Upsert; with `create` the write refuses (AlreadyExists) to replace an existing variable."""
+        try:
+            self._put(key, value, description, "attribute_not_exists(PK)" if create else None)
+        except ConditionFailed:
+            raise AlreadyExists(f"The Variable with key: `{key}` already exists") from None
+
+    def _put(self, key: str, value: str | None, description: str | None, condition: str | None) -> None:
         self.table.put(
             {
                 "PK": keys.VARIABLE_PK,
@@ -32,7 +39,8 @@ class Variables:
                 "value": value,
                 "description": description,
                 "updated_at": fmt_time(utcnow()),
-            }
+            },
+            condition=condition,
         )
 
     def delete(self, key: str) -> bool:

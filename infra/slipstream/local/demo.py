@@ -78,6 +78,7 @@ def _start(
             created = api.request("POST", f"/dags/{segment(example.dag_id)}/dagRuns", json={"conf": {}})
             example.run_id = str(created["dag_run_id"])
             watcher.add(example.dag_id, example.run_id)
+            watcher.poll()  # progress shows while the rest are triggered
     return plan
 
 

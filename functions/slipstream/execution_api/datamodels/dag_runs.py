@@ -51,8 +51,8 @@ class DagRun(ResponseModel):
     state: DagRunState
     conf: JsonObject | None = None
     triggering_user_name: str | None = None
-    consumed_asset_events: list[AssetEventDagRunReference] = Field(default_factory=list)
-    partition_key: str | None = None
+    consumed_asset_events: list[AssetEventDagRunReference]
+    partition_key: str | None
     partition_date: datetime | None = None
     note: str | None = None
     team_name: str | None = None

@@ -20,7 +20,6 @@ from slipstream.management_api.datamodels.connections import (
 )
 from slipstream.management_api.errors import require_same
 from slipstream.store.connections import ConnectionNotFound, Connections
-from slipstream.store.errors import AlreadyExists
 
 router = APIRouter(prefix="/connections", tags=["Connection"])
 
@@ -36,12 +35,7 @@ async def get_connections(limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> C
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=ConnectionResponse, responses={409: {}})
 async def post_connection(body: ConnectionBody) -> ConnectionResponse:
-    connections = Connections()
-    try:
-        connections.get(body.connection_id)
-    except ConnectionNotFound:
-        return _put(connections, body.connection_id, body.changes())
-    raise AlreadyExists(f"The connection with connection_id: `{body.connection_id}` already exists")
+    return _put(Connections(), body.connection_id, body.changes(), create=True)
 
 
 @router.get("/{connection_id}", response_model=ConnectionResponse, responses={404: {}})
@@ -65,7 +59,9 @@ async def delete_connection(connection_id: str) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _put(connections: Connections, connection_id: str, fields: dict[str, Any]) -> ConnectionResponse:
+def _put(
+    connections: Connections, connection_id: str, fields: dict[str, Any], *, create: bool = False
+) -> ConnectionResponse:
     """Write, and answer with what was written (connection reads are eventually consistent)."""
-    connections.put(connection_id, fields)
+    connections.put(connection_id, fields, create=create)
     return ConnectionResponse.of({**fields, "conn_id": connection_id})

@@ -13,7 +13,6 @@ from slipstream.management_api.datamodels.variables import (
     stored_value,
 )
 from slipstream.management_api.errors import require_same
-from slipstream.store.errors import AlreadyExists
 from slipstream.store.variables import VariableNotFound, Variables
 
 router = APIRouter(prefix="/variables", tags=["Variable"])
@@ -30,12 +29,7 @@ async def get_variables(limit: Limit = DEFAULT_LIMIT, offset: Offset = 0) -> Var
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=VariableResponse, responses={409: {}})
 async def post_variable(body: VariableBody) -> VariableResponse:
-    variables = Variables()
-    try:
-        variables.get(body.key)
-    except VariableNotFound:
-        return _put(variables, body.key, stored_value(body.value), body.description)
-    raise AlreadyExists(f"The Variable with key: `{body.key}` already exists")
+    return _put(Variables(), body.key, stored_value(body.value), body.description, create=True)
 
 
 @router.get("/{variable_key:path}", response_model=VariableResponse, responses={404: {}})
@@ -62,7 +56,9 @@ async def delete_variable(variable_key: str) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-def _put(variables: Variables, key: str, value: str | None, description: str | None) -> VariableResponse:
+def _put(
+    variables: Variables, key: str, value: str | None, description: str | None, *, create: bool = False
+) -> VariableResponse:
     """Write, and answer with what was written (variable reads are eventually consistent)."""
-    variables.put(key, value, description)
+    variables.put(key, value, description, create=create)
     return VariableResponse.of({"key": key, "value": value, "description": description})
