@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     scheduler_fast_path: bool = Field(
         True, description="Queue ready downstream tasks in the request that finished their upstream."
     )
+    strict_isolation: bool = Field(
+        False,
+        description="Task tokens write only their own TI's XComs, read XComs of their own DAG only, "
+        "and use only the variables and connections their DAG document declares (docs/auth.md).",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -7,24 +7,34 @@ validation -> 403 `Invalid auth token: <why>`; a workload token is accepted only
 Refresh differs from Airflow on purpose: a fresh execution token is handed out only by routes that
 have just proven the TI is running (`/run` and heartbeat), so a TI in a terminal state never gets
 one, and a token that expired within the grace (`SLIPSTREAM_JWT_LEEWAY`) is still refreshed.
+
+Strict isolation (`SLIPSTREAM_STRICT_ISOLATION`, off by default as in Airflow, where any task's
+token reaches any XCom, variable or connection): a token writes only its own TI's XComs, reads
+XComs of its own DAG only, and uses only the variables and connections its DAG document declares.
+Refusals are 403 `access_denied`, Airflow's multi-team wording.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable, Collection, Iterable
+from dataclasses import dataclass
+from typing import Annotated
 
-from fastapi import HTTPException, Request, Response
+from fastapi import Depends, HTTPException, Request, Response
 
 from slipstream.auth.tokens import (
     InvalidToken,
     TaskClaims,
     TaskScope,
+    TIKey,
     mint_task_token,
     needs_refresh,
     refresh_task_token,
     validate_task_token,
 )
 from slipstream.core.logging import logger
+from slipstream.core.settings import get_settings
+from slipstream.store.dags import DagNotFound, Dags
 
 REFRESHED_TOKEN_HEADER = "Refreshed-API-Token"  # noqa: S105 - a header name
 
@@ -73,3 +83,53 @@ def hand_out_token(response: Response, claims: TaskClaims) -> None:
         response.headers[REFRESHED_TOKEN_HEADER] = mint_task_token(claims.ti_id, claims.key, "execution")
     elif needs_refresh(claims):
         response.headers[REFRESHED_TOKEN_HEADER] = refresh_task_token(claims)
+
+
+def access_denied(message: str) -> HTTPException:
+    return HTTPException(status_code=403, detail={"reason": "access_denied", "message": message})
+
+
+def require_dag_access(claims: TaskClaims, dag_id: str) -> None:
+    """Strict isolation: XComs are read within the caller's own DAG only."""
+    if get_settings().strict_isolation and dag_id != claims.key.dag_id:
+        raise access_denied(f"A task of DAG '{claims.key.dag_id}' may not read XComs of DAG '{dag_id}'")
+
+
+def require_own_ti(claims: TaskClaims, key: TIKey) -> None:
+    """Strict isolation: XComs are written (set or deleted) by their own TI only."""
+    if get_settings().strict_isolation and key != claims.key:
+        raise access_denied("A task may only write its own task instance's XComs")
+
+
+@dataclass(frozen=True)
+class Grants:
+    """The variables and connections a task may use; `None` means any (strict isolation off)."""
+
+    variables: frozenset[str] | None = None
+    connections: frozenset[str] | None = None
+
+    def require_variable(self, key: str) -> None:
+        if self.variables is not None and key not in self.variables:
+            raise access_denied(f"Variable '{key}' is not declared by the task's DAG")
+
+    def require_connection(self, conn_id: str) -> None:
+        if self.connections is not None and conn_id not in self.connections:
+            raise access_denied(f"Connection '{conn_id}' is not declared by the task's DAG")
+
+    def visible_variables(self, keys: Iterable[str]) -> list[str]:
+        return [k for k in keys if self.variables is None or k in self.variables]
+
+
+async def dag_grants(claims: Annotated[TaskClaims, Depends(execution_token)]) -> Grants:
+    """What the caller's DAG document declares: one `GetItem` per request in strict mode (FastAPI
+    caches a dependency per request), none otherwise. A DAG deleted since grants nothing."""
+    if not get_settings().strict_isolation:
+        return Grants()
+    try:
+        document = Dags().get_document(claims.key.dag_id)
+    except DagNotFound:
+        document = {}
+    return Grants(
+        variables=frozenset(document.get("variables", [])),
+        connections=frozenset(document.get("connections", [])),
+    )

@@ -2,7 +2,7 @@
 
 Values are JSON the Task SDK already serialised; they are stored and returned verbatim. Routes are
 declared in Airflow's order (`item`, `slice`, HEAD, GET, POST, DELETE) because `key` may contain
-slashes.
+slashes. In strict isolation, reads stay within the caller's DAG and writes within its own TI.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from slipstream.core.settings import get_settings
 from slipstream.execution_api.datamodels.common import MessageResponse
 from slipstream.execution_api.datamodels.xcoms import XComResponse
 from slipstream.execution_api.errors import detail
-from slipstream.execution_api.security import execution_token
+from slipstream.auth.tokens import TaskClaims, TIKey
+from slipstream.execution_api.security import execution_token, require_dag_access, require_own_ti
 from slipstream.store.codec import Item
 from slipstream.store.dag_runs import DagRuns
 from slipstream.store.xcoms import DagRunMissing, XComs
@@ -27,6 +28,7 @@ router = APIRouter(prefix="/xcoms", tags=["XComs"], dependencies=[Depends(execut
 
 KEY_PATH = "/{dag_id}/{run_id}/{task_id}/{key:path}"
 Key = Annotated[str, Path(min_length=1)]
+Claims = Annotated[TaskClaims, Depends(execution_token)]
 
 
 def _json(raw: str) -> Response:
@@ -48,8 +50,11 @@ def _values_by_index(items: list[Item]) -> list[str]:
 
 
 @router.get(KEY_PATH + "/item/{offset}", responses={404: {}})
-async def get_mapped_xcom_by_index(dag_id: str, run_id: str, task_id: str, key: Key, offset: int) -> Response:
+async def get_mapped_xcom_by_index(
+    dag_id: str, run_id: str, task_id: str, key: Key, offset: int, claims: Claims
+) -> Response:
     """The bare value at `offset` among the task's mapped XComs (negative counts from the end)."""
+    require_dag_access(claims, dag_id)
     values = _values_by_index(XComs().all_indexes(dag_id, run_id, task_id, key))
     if not -len(values) <= offset < len(values):
         return _not_found(dag_id, run_id, task_id, key, f"offset={offset}")
@@ -62,12 +67,14 @@ async def get_mapped_xcom_by_slice(
     run_id: str,
     task_id: str,
     key: Key,
+    claims: Claims,
     start: int | None = None,
     stop: int | None = None,
     step: int | None = None,
     include_prior_dates: bool = False,
 ) -> Response:
     """`values[start:stop:step]` over the mapped values ordered by map index."""
+    require_dag_access(claims, dag_id)
     if step == 0:
         return detail(400, "invalid_request", "slice step cannot be zero")
     store = XComs()
@@ -82,8 +89,11 @@ async def get_mapped_xcom_by_slice(
 
 
 @router.head(KEY_PATH, responses={400: {}})
-async def head_xcom(request: Request, dag_id: str, run_id: str, task_id: str, key: Key) -> Response:
+async def head_xcom(
+    request: Request, dag_id: str, run_id: str, task_id: str, key: Key, claims: Claims
+) -> Response:
     """The number of stored map indexes, in `Content-Range: map_indexes <n>`."""
+    require_dag_access(claims, dag_id)
     if "map_index" in request.query_params:
         return detail(400, "invalid_request", "Cannot specify map_index in a HEAD request")
     count = XComs().count(dag_id, run_id, task_id, key)
@@ -96,10 +106,12 @@ async def get_xcom(
     run_id: str,
     task_id: str,
     key: Key,
+    claims: Claims,
     map_index: int = -1,
     include_prior_dates: bool = False,
     offset: int | None = None,
 ) -> Response:
+    require_dag_access(claims, dag_id)
     store = XComs()
     if offset is not None:
         values = _values_by_index(store.all_indexes(dag_id, run_id, task_id, key))
@@ -131,12 +143,14 @@ async def set_xcom(
     run_id: str,
     task_id: str,
     key: Key,
+    claims: Claims,
     value: Annotated[JsonValue, Body()] = None,
     map_index: Annotated[int, Query(ge=-1)] = -1,
     dag_result: bool = False,
     mapped_length: Annotated[int | None, Query(ge=0)] = None,
 ) -> Any:
     """Upsert one XCom. An empty body means `null`."""
+    require_own_ti(claims, TIKey(dag_id, run_id, task_id, map_index))
     if mapped_length is not None and mapped_length > get_settings().max_map_length:
         return detail(
             400,
@@ -152,8 +166,14 @@ async def set_xcom(
 
 @router.delete(KEY_PATH, response_model=MessageResponse)
 async def delete_xcom(
-    dag_id: str, run_id: str, task_id: str, key: Key, map_index: Annotated[int, Query(ge=-1)] = -1
+    dag_id: str,
+    run_id: str,
+    task_id: str,
+    key: Key,
+    claims: Claims,
+    map_index: Annotated[int, Query(ge=-1)] = -1,
 ) -> MessageResponse:
+    require_own_ti(claims, TIKey(dag_id, run_id, task_id, map_index))
     XComs().delete(dag_id, run_id, task_id, key, map_index)
     return MessageResponse(message=f"XCom with key: {key} successfully deleted.")
 

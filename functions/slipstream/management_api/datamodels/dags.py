@@ -37,6 +37,10 @@ DEFAULT_MAX_ACTIVE = 16
 NonEmpty = Annotated[str, Field(min_length=1)]
 
 
+def _absent(value: object) -> bool:
+    return value is None
+
+
 class CronSchedule(StrictModel):
     cron: str
 
@@ -111,6 +115,13 @@ class DagDocument(StrictModel):
     catchup: bool = False
     params: dict[str, JsonValue] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
+    # Optional and left out of the stored document when absent, so a document registers unchanged.
+    variables: list[NonEmpty] | None = Field(
+        None, exclude_if=_absent, description="Variables its tasks may use under strict isolation."
+    )
+    connections: list[NonEmpty] | None = Field(
+        None, exclude_if=_absent, description="Connections its tasks may use under strict isolation."
+    )
     tasks: list[Task]
 
     @field_validator("tasks")

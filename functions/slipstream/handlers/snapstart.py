@@ -1,0 +1,34 @@
+"""SnapStart: what runs before the snapshot and what must run again after each restore.
+
+Before the snapshot (only when Lambda initialises for SnapStart) the boto3 clients are built:
+pure CPU work, no connection is opened, so the snapshot saves it for every restore. After a
+restore, clients and cached signing keys are dropped (no connection or secret outlives the
+snapshot it was captured in) and Python's `random` is reseeded; tokens' `jti` and TI ids come
+from `os.urandom`, which is fresh after a restore anyway.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+from slipstream.auth.keys import forget_keys
+from slipstream.core import aws
+
+
+def _after_restore() -> None:
+    aws.reset()
+    forget_keys()
+    random.seed()
+
+
+def prepare() -> None:
+    if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "snap-start":
+        return
+    try:
+        from snapshot_restore_py import register_after_restore  # the Lambda runtime provides it
+    except ImportError:
+        return
+    aws.dynamodb()
+    aws.secretsmanager()
+    register_after_restore(_after_restore)

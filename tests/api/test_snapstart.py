@@ -1,0 +1,32 @@
+"""SnapStart hooks: clients prepared before the snapshot, state dropped after each restore."""
+
+from __future__ import annotations
+
+import sys
+import types
+from collections.abc import Callable
+
+import pytest
+
+from slipstream.core import aws as clients
+from slipstream.handlers import snapstart
+
+
+def test_restore_hook_drops_clients_and_keys(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    registered: list[Callable[[], None]] = []
+    runtime = types.ModuleType("snapshot_restore_py")
+    runtime.register_after_restore = registered.append  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", runtime)
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
+    snapstart.prepare()
+    assert len(registered) == 1
+    before = clients.dynamodb()
+    registered[0]()
+    assert clients.dynamodb() is not before
+
+
+def test_nothing_happens_outside_snapstart(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_LAMBDA_INITIALIZATION_TYPE", raising=False)
+    clients.reset()
+    snapstart.prepare()
+    assert clients.dynamodb.cache_info().currsize == 0
