@@ -66,9 +66,17 @@ class LocalStack:
     Lambda runtime sets a function's environment.
     """
 
-    def __init__(self, port: int, workers: int, dags_folder: Path, state_dir: Path = STATE_DIR) -> None:
+    def __init__(
+        self,
+        port: int,
+        workers: int,
+        dags_folder: Path,
+        state_dir: Path = STATE_DIR,
+        runtime: str = "slipstream",
+    ) -> None:
         self.port = port
         self.workers = workers
+        self.runtime = runtime
         self.dags_folder = dags_folder.resolve()
         self.state_dir = state_dir.resolve()
         self.task_log_dir = Path(os.environ.get("SLIPSTREAM_WORKER_LOG_DIR") or self.state_dir / "task-logs")
@@ -194,7 +202,7 @@ class LocalStack:
         workers = [
             Child(
                 f"worker-{n}",
-                [sys.executable, "-m", "slipstream.cli", "worker"],
+                [sys.executable, "-m", "slipstream.cli", "worker", "--runtime", self.runtime],
                 {"SLIPSTREAM_HOSTNAME": f"local-worker-{n}", **env},
                 self.state_dir / "logs" / f"worker-{n}.log",
             )
@@ -213,16 +221,16 @@ class LocalStack:
         self._exit.callback(path.unlink, missing_ok=True)
 
 
-def up(port: int, workers: int, dags_folder: Path) -> int:
+def up(port: int, workers: int, dags_folder: Path, runtime: str = "slipstream") -> int:
     """Run the stack in the foreground until Ctrl-C or SIGTERM (0), or until a child dies (1)."""
     log_to_stderr()
     stop_on_signals()
-    stack = LocalStack(port, workers, dags_folder)
+    stack = LocalStack(port, workers, dags_folder, runtime=runtime)
     try:
         with stack as info:
             print(
                 f"Slipstream local stack ready: {info.api_url}\n"
-                f"  workers: {workers}, DAGs from {stack.dags_folder}\n"
+                f"  workers: {workers} ({runtime} runtime), DAGs from {stack.dags_folder}\n"
                 f"  connection details: {stack.state_dir / LOCAL_FILE}\n"
                 f"  process logs: {stack.state_dir / 'logs'}\n"
                 "  Ctrl-C stops it.",

@@ -23,10 +23,16 @@ def register(commands: Any) -> None:
         metavar="DIR",
         help="the workers' DAG folder (default: SLIPSTREAM_DAGS_FOLDER, else ./dags)",
     )
+    up.add_argument(
+        "--runtime",
+        choices=["slipstream", "airflow"],
+        default="slipstream",
+        help="the workers' runtime (`airflow`: Airflow's own, under SLIPSTREAM_AIRFLOW_PYTHON)",
+    )
     up.set_defaults(handler=_up)
 
 
 def _up(args: argparse.Namespace) -> int:
     from slipstream.local.stack import up
 
-    return up(args.port, args.workers, args.dags_folder)
+    return up(args.port, args.workers, args.dags_folder, args.runtime)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 
@@ -20,6 +21,12 @@ def register(commands: Any) -> None:
         metavar="N",
         help="tasks run at once (default: SLIPSTREAM_WORKER_PARALLELISM)",
     )
+    parser.add_argument(
+        "--runtime",
+        choices=["slipstream", "airflow"],
+        help="what runs each try: Slipstream's Supervisor, or Airflow's own task runtime under "
+        "SLIPSTREAM_AIRFLOW_PYTHON (default: SLIPSTREAM_WORKER_RUNTIME, else slipstream)",
+    )
     parser.set_defaults(handler=_run)
 
 
@@ -28,6 +35,11 @@ def _run(args: argparse.Namespace) -> int:
     from slipstream.worker.worker import Worker
 
     settings = get_settings()
+    if args.runtime:
+        settings = settings.model_copy(update={"worker_runtime": args.runtime})
+    if settings.worker_runtime == "airflow" and settings.airflow_python is None:
+        print("slipstream worker: --runtime airflow needs SLIPSTREAM_AIRFLOW_PYTHON", file=sys.stderr)
+        return 2
     queues = args.queue or settings.worker_queues
     Worker(settings, queues, args.parallelism or settings.worker_parallelism).run()
     return 0

@@ -6,8 +6,9 @@ whenever any response (errors included) carries `Refreshed-API-Token`, and retri
 exponential backoff on transport errors, 5xx and 429 only: other 4xx answers are decisions
 (404/409/410 on heartbeat mean "stop"), so retrying them would only delay the reaction.
 
-`calls` counts every request sent (retries included) by endpoint, so a benchmark can read the
-HTTP cost of a try from the Supervisor's result or its final log record.
+`calls` counts every request sent (retries included) by endpoint and `http_seconds` adds up the
+time spent in them (request sent to response read), so a benchmark can read the HTTP cost of a try
+from the Supervisor's result or its final log record.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import platform
 import ssl
+import time
 from collections import Counter
 from functools import cache
 from typing import Any
@@ -92,6 +94,7 @@ class Client:
     ) -> None:
         self.token = token
         self.calls: Counter[str] = Counter()
+        self.http_seconds = 0.0
         self._http = httpx.Client(
             base_url=settings.execution_api_url,
             timeout=settings.api_timeout,
@@ -123,9 +126,13 @@ class Client:
         for attempt in self._retrying:
             with attempt:
                 self.calls[label] += 1
-                response = self._http.request(
-                    method, path, headers={"Authorization": f"Bearer {self.token}"}, **kwargs
-                )
+                sent = time.monotonic()
+                try:
+                    response = self._http.request(
+                        method, path, headers={"Authorization": f"Bearer {self.token}"}, **kwargs
+                    )
+                finally:
+                    self.http_seconds += time.monotonic() - sent
                 if response.is_error:
                     raise ServerResponseError.from_response(response)
         return response

@@ -64,6 +64,15 @@ class WorkerSettings(BaseSettings):
     bucket_name: str | None = Field(
         None, description="S3 bucket task logs are shipped to when a try ends; unset keeps them local."
     )
+    worker_runtime: Literal["slipstream", "airflow"] = Field(
+        "slipstream",
+        description="What runs a try: Slipstream's Supervisor, or Airflow's own task runtime "
+        "(`execute_workload` under `airflow_python`).",
+    )
+    airflow_python: Path | None = Field(
+        None,
+        description="Python of the separate venv holding `apache-airflow-task-sdk` (runtime `airflow`).",
+    )
 
     @field_validator("worker_queues", mode="before")
     @classmethod
@@ -72,11 +81,15 @@ class WorkerSettings(BaseSettings):
             return [q.strip() for q in value.split(",") if q.strip()]
         return value
 
+    @property
+    def bundles(self) -> dict[str, Path]:
+        """Every configured DAG bundle's folder, by bundle name."""
+        return {"dags-folder": self.dags_folder, **self.dag_bundles}
+
     def bundle_path(self, name: str) -> Path:
         """The folder of DAG bundle `name`, or `LookupError` if it is not configured."""
-        bundles = {"dags-folder": self.dags_folder, **self.dag_bundles}
         try:
-            return bundles[name]
+            return self.bundles[name]
         except KeyError:
             raise LookupError(f"Requested bundle {name!r} is not configured.") from None
 

@@ -108,6 +108,8 @@ class Outcome:
     """Execution API requests this try cost, by endpoint (retries included)."""
     duration: float
     """Seconds from the start of the runner to the end of supervision."""
+    http_seconds: float
+    """Seconds of `duration` spent waiting on Execution API requests (what is left is the worker's own)."""
 
 
 @cache
@@ -554,13 +556,20 @@ class Supervisor:
         finally:
             self._client.close()
             self._selector.close()
-        outcome = Outcome(self._state, self._exit_code, dict(self._client.calls), time.monotonic() - started)
+        outcome = Outcome(
+            self._state,
+            self._exit_code,
+            dict(self._client.calls),
+            time.monotonic() - started,
+            self._client.http_seconds,
+        )
         self._log.event(
             "Try finished",
             state=outcome.state,
             exit_code=outcome.exit_code,
             http_calls=outcome.http_calls,
             duration=round(outcome.duration, 4),
+            http_seconds=round(outcome.http_seconds, 4),
         )
         return outcome
 

@@ -7,9 +7,10 @@ cannot take the worker or the other tries with it. No threads: forking a threade
 copying a lock another thread holds.
 
 A message is deleted once `/run` has answered for it (started; or 404/409: the TI is gone, already
-finished, or running elsewhere). Until then it stays invisible for the queue's visibility timeout
-and comes back if this worker dies, so a queue needs a redrive policy for workloads that can
-never start.
+finished, or running elsewhere). Until then the worker keeps it invisible, renewing a `_LEASE`
+while the try's process lives, and it comes back if this worker dies, so a queue needs a redrive
+policy for workloads that can never start. With `--runtime airflow`, Airflow's process makes the
+`/run` call, and its exit stands for the answer (see `slipstream.worker.airflow_runtime`).
 
 SIGTERM (ECS stopping the task) or SIGINT: stop receiving, give running tries
 `SLIPSTREAM_WORKER_GRACE` seconds, then SIGTERM their Supervisors, which stop their runners and
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
+from slipstream.worker.airflow_runtime import run_airflow_try
 from slipstream.worker.logs import LogShipper
 from slipstream.worker.models import ExecuteTask
 from slipstream.worker.settings import WorkerSettings
@@ -44,6 +46,9 @@ if TYPE_CHECKING:
 
 _LONG_POLL = 20
 """SQS's longest wait; split between the queues when the worker is idle."""
+_LEASE = 120
+"""Seconds of invisibility a renewal gives a message whose try has not settled it yet; renewed at
+half-time, so the queue's own visibility timeout must be at least half of it."""
 
 
 @dataclass
@@ -52,6 +57,7 @@ class _Try:
     receipt: str
     answered: int
     """Read end of the pipe the try's process writes to once `/run` has answered."""
+    renew_at: float
 
 
 def _say(event: str, **fields: object) -> None:
@@ -133,7 +139,7 @@ class Worker:
             os.close(read)
             self._supervise_and_exit(workload, write)
         os.close(write)
-        self._tries[pid] = _Try(queue_url, message["ReceiptHandle"], read)
+        self._tries[pid] = _Try(queue_url, message["ReceiptHandle"], read, time.monotonic() + _LEASE / 2)
         self._selector.register(read, selectors.EVENT_READ, pid)
 
     def _supervise_and_exit(self, workload: ExecuteTask, answered: int) -> None:
@@ -144,13 +150,23 @@ class Worker:
 
         code = 0
         try:
-            supervise(
-                workload,
-                self._settings,
-                shipper=self._shipper,
-                on_run_answered=on_run_answered,
-                handle_signals=True,
-            )
+            if self._settings.worker_runtime == "airflow":
+                exit_code = run_airflow_try(
+                    workload,
+                    self._settings,
+                    shipper=self._shipper,
+                    on_exit=on_run_answered,
+                    handle_signals=True,
+                )
+                code = 1 if exit_code else 0
+            else:
+                supervise(
+                    workload,
+                    self._settings,
+                    shipper=self._shipper,
+                    on_run_answered=on_run_answered,
+                    handle_signals=True,
+                )
         except BaseException:
             traceback.print_exc()
             code = 1
@@ -179,9 +195,25 @@ class Worker:
         self._selector.unregister(attempt.answered)
         os.close(attempt.answered)
 
+    def _renew(self) -> None:
+        """Keep the messages of unsettled tries invisible (a try's `/run` may take long to answer:
+        API retries, or Airflow's runtime, which settles a message only when the try ends)."""
+        now = time.monotonic()
+        for attempt in self._tries.values():
+            if attempt.renew_at > now or attempt.answered not in self._selector.get_map():
+                continue
+            attempt.renew_at = now + _LEASE / 2
+            try:
+                self._sqs.change_message_visibility(
+                    QueueUrl=attempt.queue_url, ReceiptHandle=attempt.receipt, VisibilityTimeout=_LEASE
+                )
+            except Exception as exc:
+                _say("Could not renew a message's invisibility", level="error", error=repr(exc))
+
     def _collect(self) -> None:
         for key, _ in self._selector.select(0):
             self._settle(self._tries[key.data])
+        self._renew()
         while self._tries:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
