@@ -2,72 +2,22 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from slipstream.sdk.serialize import serialize_file
 from slipstream.worker.client import Client
-from slipstream.worker.models import ExecuteTask
 from slipstream.worker.settings import get_settings
 from slipstream.worker.supervisor import supervise
+from tests.worker.conftest import queue, register
 
 pytestmark = pytest.mark.e2e
-uvicorn = pytest.importorskip("uvicorn")
-pytest.importorskip("slipstream.api.app")
-
-
-@pytest.fixture
-def live_api(aws: None, dags_folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    from slipstream.api.app import create_app
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
-    url = f"http://127.0.0.1:{port}/execution/"
-    for name, value in {
-        "EXECUTION_API_URL": url,
-        "DAGS_FOLDER": str(dags_folder),
-        "WORKER_LOG_DIR": str(tmp_path / "logs"),
-        "API_RETRIES": "1",
-    }.items():
-        monkeypatch.setenv(f"SLIPSTREAM_{name}", value)
-    get_settings.cache_clear()
-    yield url
-    server.should_exit = True
-    thread.join(5)
-    get_settings.cache_clear()
-
-
-def _register(dags_folder: Path, dag_file: str) -> str:
-    from slipstream.local.seed import start_run
-    from slipstream.store.dags import Dags
-
-    [document] = serialize_file(dags_folder / dag_file, dags_folder)
-    Dags().put(document, version_id="0197c39f-2222-7ccc-8ddd-0123456789ab", is_paused=False)
-    return str(start_run(document["dag_id"])["run_id"])
-
-
-def _queue(dag_id: str, run_id: str, task_id: str) -> tuple[dict[str, Any], ExecuteTask]:
-    from slipstream.local.seed import queue_ti
-
-    ti, workload = queue_ti(dag_id, run_id, task_id)
-    return ti, ExecuteTask.model_validate(workload)
 
 
 def test_a_noop_task_costs_two_api_calls(live_api: str, dags_folder: Path) -> None:
-    run_id = _register(dags_folder, "misbehave.py")
-    _, workload = _queue("misbehave", run_id, "noop")
+    run_id = register(dags_folder, "misbehave.py")
+    _, workload = queue("misbehave", run_id, "noop")
     outcome = supervise(workload)
     assert outcome.state == "success"
     assert outcome.exit_code == 0
@@ -77,9 +27,9 @@ def test_a_noop_task_costs_two_api_calls(live_api: str, dags_folder: Path) -> No
 def test_taskflow_xcoms_flow_through_the_api(live_api: str, dags_folder: Path) -> None:
     from slipstream.local.seed import execution_token
 
-    run_id = _register(dags_folder, "taskflow.py")
+    run_id = register(dags_folder, "taskflow.py")
     for task_id in ("extract", "split", "load"):
-        ti, workload = _queue("taskflow", run_id, task_id)
+        ti, workload = queue("taskflow", run_id, task_id)
         outcome = supervise(workload)
         assert outcome.state == "success", task_id
     client = Client(get_settings(), execution_token(ti))
@@ -91,8 +41,8 @@ def test_taskflow_xcoms_flow_through_the_api(live_api: str, dags_folder: Path) -
 
 
 def test_a_runner_that_dies_is_reported_by_the_supervisor(live_api: str, dags_folder: Path) -> None:
-    run_id = _register(dags_folder, "misbehave.py")
-    _, workload = _queue("misbehave", run_id, "killed")
+    run_id = register(dags_folder, "misbehave.py")
+    _, workload = queue("misbehave", run_id, "killed")
     outcome = supervise(workload)
     assert outcome.exit_code == -9
     assert outcome.state == "failed"  # retries=0: the server said should_retry=false
@@ -102,8 +52,8 @@ def test_a_runner_that_dies_is_reported_by_the_supervisor(live_api: str, dags_fo
 def test_a_second_run_call_is_refused(live_api: str, dags_folder: Path) -> None:
     from slipstream.worker.client import ServerResponseError
 
-    run_id = _register(dags_folder, "misbehave.py")
-    _, workload = _queue("misbehave", run_id, "noop")
+    run_id = register(dags_folder, "misbehave.py")
+    _, workload = queue("misbehave", run_id, "noop")
     supervise(workload)
     answered: list[bool] = []
     with pytest.raises(ServerResponseError) as refused:
@@ -131,8 +81,8 @@ def test_the_worker_runs_queued_workloads_and_stops_on_sigterm(
     endpoint = f"http://127.0.0.1:{moto.get_host_and_port()[1]}"
     try:
         queue_url = boto3.client("sqs", endpoint_url=endpoint).create_queue(QueueName="tasks")["QueueUrl"]
-        run_id = _register(dags_folder, "misbehave.py")
-        _, workload = _queue("misbehave", run_id, "noop")
+        run_id = register(dags_folder, "misbehave.py")
+        _, workload = queue("misbehave", run_id, "noop")
         boto3.client("sqs", endpoint_url=endpoint).send_message(
             QueueUrl=queue_url, MessageBody=workload.model_dump_json()
         )

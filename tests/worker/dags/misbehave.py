@@ -51,6 +51,10 @@ with DAG("misbehave"):
         time.sleep(seconds)
         return "woke up"
 
+    @task
+    def nap(seconds: float = 9.5):
+        time.sleep(seconds)
+
     @task(execution_timeout=timedelta(seconds=1))
     def too_slow():
         time.sleep(60)
@@ -77,6 +81,7 @@ with DAG("misbehave"):
     sys_exit()
     killed()
     sleepy()
+    nap()
     too_slow()
     stubborn()
     lingers()
