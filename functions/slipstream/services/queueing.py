@@ -14,7 +14,6 @@ from slipstream.auth.tokens import TIKey, mint_task_token
 from slipstream.execution_api.datamodels.task_instances import BundleInfo, ExecuteTask, TaskInstance
 from slipstream.store.codec import Item
 from slipstream.store.dag_runs import DagRuns
-from slipstream.store.table import TransactionCancelled
 
 
 def log_path(ti: Item, try_number: int) -> str:
@@ -50,10 +49,7 @@ def workload(ti: Item, run: Item, try_number: int) -> dict[str, Any]:
 
 def queue(ti: Item, run: Item) -> dict[str, Any] | None:
     """Queue one TI read in state `ti["state"]`; None if another writer moved it first."""
-    runs = DagRuns()
-    try:
-        runs.table.transact([runs.queue_action(ti, run)])
-    except TransactionCancelled:
+    if not DagRuns().mark_queued(ti, run):
         return None
     bump = 0 if ti.get("state") == "up_for_reschedule" else 1
     return workload(ti, run, int(ti.get("try_number", 0)) + bump)

@@ -16,7 +16,7 @@ from uuid6 import uuid7
 from slipstream.store import keys
 from slipstream.store.codec import Item, fmt_time, utcnow
 from slipstream.store.errors import AlreadyExists, NotFound
-from slipstream.store.table import ConditionFailed, Table, TransactionCancelled, put_action, update_action
+from slipstream.store.table import ConditionFailed, Table, TransactionCancelled, put_action
 from slipstream.store.table import values as _values
 
 TRANSACTION_LIMIT = 100
@@ -169,8 +169,8 @@ class DagRuns:
             return False
         return True
 
-    def queue_action(self, ti: Item, run: Item, token_id: str | None = None) -> dict[str, Any]:
-        """The conditional update that moves a TI from `expected` state into `queued`.
+    def mark_queued(self, ti: Item, run: Item) -> bool:
+        """Move a TI from the state it was read in into `queued`; False if it moved meanwhile.
 
         try_number goes up by one except when coming back from up_for_reschedule. The TI keeps a
         snapshot of its run (the `dag_run` that `/run` returns) so that `/run` is one round trip.
@@ -190,12 +190,16 @@ class DagRuns:
             vals["expected"] = ti["state"]
         else:
             condition = "#id = :id AND attribute_not_exists(#state)"
-        return update_action(
-            ti["PK"],
-            ti["SK"],
-            "SET #state = :queued, dag_run = :snapshot, queued_at = :now, GSI2PK = :status, GSI2SK = :now"
-            " ADD try_number :inc",
-            condition,
-            names=names,
-            values=_values(**vals),
-        )
+        try:
+            self.table.update(
+                ti["PK"],
+                ti["SK"],
+                "SET #state = :queued, dag_run = :snapshot, queued_at = :now, GSI2PK = :status,"
+                " GSI2SK = :now ADD try_number :inc",
+                condition=condition,
+                names=names,
+                values=_values(**vals),
+            )
+        except ConditionFailed:
+            return False
+        return True
