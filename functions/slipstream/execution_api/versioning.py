@@ -11,8 +11,9 @@ issue 51, "only do this if there are migrations").
 
 `SlipstreamCadwyn` keeps Cadwyn's header routing, default version, version echo and per-version
 OpenAPI, and when no version changes exist it serves the head routes as the one version's routes,
-unwrapped. It initialises when the app is built (at import, captured by SnapStart), not on the
-first request. Add a `VersionChange` and Cadwyn's full machinery is back, unchanged.
+unwrapped, with Cadwyn's version-header dependency awaited inline rather than on a thread. It
+initialises when the app is built (at import, captured by SnapStart), not on the first request. Add
+a `VersionChange` and Cadwyn's full machinery is back, unchanged.
 
 `VersionPicking` does what Cadwyn's `VersionPickingMiddleware` does (read the version header,
 apply the default, echo the matched version) as plain ASGI instead of a `BaseHTTPMiddleware`,
@@ -21,10 +22,16 @@ whose task group and memory streams cost about 0.5 ms per request.
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from typing import Any
+
 from cadwyn import Cadwyn
 from cadwyn._internal.context_vars import DEFAULT_API_VERSION_VAR
 from cadwyn.middleware import VersionPickingMiddleware
 from fastapi import APIRouter, Request
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from starlette.types import Message, Receive, Scope, Send
 
 
@@ -49,13 +56,36 @@ class SlipstreamCadwyn(Cadwyn):
         head = APIRouter()
         for router in getattr(self, "_head_routers", []):
             head.routes.extend(router.routes)
-        self._add_versioned_routers(head, version=str(self.versions.versions[0].value))
+        version = str(self.versions.versions[0].value)
+        self._add_versioned_routers(head, version=version)
+        for route in self.router.versioned_routers[version].routes:
+            if isinstance(route, APIRoute):
+                _await_version_dependency(route.dependant)
         self._cadwyn_initialized = True
 
     def initialize(self) -> None:
         """Build the version routes now rather than on the first request."""
         if not self._cadwyn_initialized:
             self._cadwyn_initialize()
+
+
+def _await_version_dependency(dependant: Dependant) -> None:
+    """Cadwyn's per-route version dependency (it declares the header for OpenAPI and validation)
+    is a plain function, so FastAPI runs it on a worker thread: a thread hop on every request.
+    The same function as a coroutine runs inline."""
+    for sub in dependant.dependencies:
+        call = sub.call
+        if call is not None and getattr(call, "__name__", "") == "api_version_dependency":
+            sub.call = _as_coroutine(call)
+        _await_version_dependency(sub)
+
+
+def _as_coroutine(call: Callable[..., Any]) -> Callable[..., Any]:
+    async def version_dependency(**kwargs: Any) -> Any:
+        return call(**kwargs)
+
+    version_dependency.__signature__ = inspect.signature(call)  # type: ignore[attr-defined]
+    return version_dependency
 
 
 class VersionPicking(VersionPickingMiddleware):
