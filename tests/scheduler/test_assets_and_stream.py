@@ -121,3 +121,27 @@ def test_partial_batch_failure_reports_the_failed_record(queue: Queue) -> None:
     assert result == {"batchItemFailures": [{"itemIdentifier": "42"}]}
     assert len(queue.take()) == 1
     schedule_run("flow", run_id)
+
+
+def test_only_records_that_can_unblock_something_cost_an_evaluation() -> None:
+    from slipstream.scheduler.stream import job_for
+
+    run = {"PK": "RUN#d#r", "SK": "RUN", "dag_id": "d", "run_id": "r"}
+    ti = {"PK": "RUN#d#r", "SK": "RUN#TI#t#00000000", "dag_id": "d", "run_id": "r"}
+
+    def job(name: str, item: dict[str, Any], old: str | None, new: str | None) -> bool:
+        before = {**item, **({"state": old} if old else {})}
+        after = {**item, **({"state": new} if new else {})}
+        return job_for(name, item, before if name != "INSERT" else {}, after) is not None
+
+    assert job("INSERT", run, None, "queued")
+    assert job("MODIFY", run, "success", "queued")  # cleared
+    assert not job("MODIFY", run, "queued", "running")
+    assert not job("MODIFY", run, "running", "success")
+    assert not job("INSERT", ti, None, None)
+    for settled in ("success", "failed", "skipped", "upstream_failed", "up_for_retry", "up_for_reschedule"):
+        assert job("MODIFY", ti, "running", settled), settled
+    assert job("MODIFY", ti, "failed", None)  # cleared
+    for busy in ("queued", "running", "deferred"):
+        assert not job("MODIFY", ti, None, busy), busy
+    assert not job("MODIFY", ti, "success", "success")

@@ -14,10 +14,12 @@ from typing import Any
 
 from slipstream.services import asset_triggers
 from slipstream.services.scheduling import schedule_run
+from slipstream.services.trigger_rules import TERMINAL
 from slipstream.store import keys
 from slipstream.store.dag_runs import DagRuns
 
 EVENT_PREFIX = "EVENT#"
+UNBLOCKING_STATES = frozenset(TERMINAL | {"up_for_retry", "up_for_reschedule", "restarting"})
 
 
 @dataclass(frozen=True)
@@ -42,16 +44,31 @@ RUNNERS: dict[str, Callable[..., Any]] = {
 }
 
 
+def _may_unblock(event_name: str, sk: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether a run or TI record can let the scheduler move something.
+
+    A new run, or a run cleared back to queued, needs scheduling; a TI matters only when it
+    settles (terminal), waits to try again, or is cleared. Records of TIs being queued or
+    started, and of runs starting or ending, are the scheduler's own moves: evaluating the run
+    again for them would cost a read and find nothing to do.
+    """
+    if sk == keys.RUN_SK:
+        if event_name == "INSERT":
+            return True
+        return event_name == "MODIFY" and new.get("state") == "queued" and old.get("state") != "queued"
+    if not sk.startswith(keys.TI_PREFIX) or event_name != "MODIFY":
+        return False  # a TI is inserted with its run, whose own record covers it
+    state = new.get("state")
+    return state != old.get("state") and (state is None or state in UNBLOCKING_STATES)
+
+
 def job_for(
     event_name: str, keys_: Mapping[str, Any], old: Mapping[str, Any], new: Mapping[str, Any]
 ) -> Job | None:
     """The work a stream record calls for, or None. Images are plain dicts (deserialised)."""
     pk, sk = str(keys_.get("PK", "")), str(keys_.get("SK", ""))
-    image = new or old
-    if pk.startswith("RUN#") and (sk == keys.RUN_SK or sk.startswith(keys.TI_PREFIX)):
-        if event_name == "REMOVE" or (event_name == "MODIFY" and old.get("state") == new.get("state")):
-            return None
-        return Job("schedule_run", (str(image["dag_id"]), str(image["run_id"])))
+    if pk.startswith("RUN#") and _may_unblock(event_name, sk, old, new):
+        return Job("schedule_run", (str(new["dag_id"]), str(new["run_id"])))
     if pk.startswith("ASSET#") and sk.startswith(EVENT_PREFIX) and event_name == "INSERT":
         return Job("asset_event", (pk, sk))
     unpaused = bool(old.get("is_paused")) and not new.get("is_paused")

@@ -29,11 +29,12 @@ class CallCounter:
         client.meta.events.register(f"after-call.{service}", self._after)
 
     def _before(self, model: Any, **_: Any) -> None:
-        name, _, suffix = threading.current_thread().name.rpartition("_")
+        thread = threading.current_thread().name
+        pool, underscore, number = thread.rpartition("_")
         with self._lock:
             self.calls += 1
             self.operations.append(model.name)
-            self.threads[name if suffix.isdigit() else suffix] += 1
+            self.threads[pool if underscore and number.isdigit() else thread] += 1
             self._started[threading.get_ident()] = time.perf_counter()
 
     def _after(self, model: Any, **_: Any) -> None:

@@ -1,0 +1,49 @@
+"""Process-wide state a bench area changes, put back when it is done (or cleared before it starts).
+
+The local stack points this process at its AWS endpoint and resources through environment
+variables, and settings, boto3 clients and signing keys are cached per process: an area that
+leaves any of them behind would send the next area to a server that is gone.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+
+@contextmanager
+def scoped_environment(values: Mapping[str, str] | None = None) -> Iterator[None]:
+    """Set `values` for the block; afterwards the environment is as it was, caches forgotten."""
+    saved = dict(os.environ)
+    os.environ.update(values or {})
+    _forget_caches()
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        _forget_caches()
+
+
+def _forget_caches() -> None:
+    from slipstream.auth.keys import forget_keys
+    from slipstream.core import aws
+    from slipstream.core.settings import get_settings
+
+    get_settings.cache_clear()
+    aws.reset()
+    forget_keys()
+
+
+@contextmanager
+def empty_moto_server() -> Iterator[str]:
+    """moto's server in a thread, reset first: moto keeps its state per process, not per server,
+    so what an earlier area created there would still exist."""
+    import httpx
+
+    from slipstream.local.moto import moto_server
+
+    with moto_server() as endpoint:
+        httpx.post(f"{endpoint}/moto-api/reset").raise_for_status()
+        yield endpoint
