@@ -6,8 +6,9 @@ STAMP := $(VENV)/.installed
 AIRFLOW_VENV := .airflow-venv
 AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
 AIRFLOW_TASK_SDK := apache-airflow-task-sdk==1.3.2
+AIRFLOW_CORE := apache-airflow-core==3.3.2
 
-.PHONY: install test lint typecheck pytest bench demo local airflow-venv sam-venv sam-validate sam-build deploy clean
+.PHONY: install test lint typecheck pytest bench conformance demo local airflow-venv sam-venv sam-validate sam-build deploy clean
 
 install: $(STAMP)
 
@@ -23,7 +24,7 @@ airflow-venv: $(AIRFLOW_STAMP)
 $(AIRFLOW_STAMP):
 	$(PYTHON) -m venv $(AIRFLOW_VENV)
 	$(AIRFLOW_VENV)/bin/pip install --quiet --upgrade pip==25.3
-	$(AIRFLOW_VENV)/bin/pip install --quiet '$(AIRFLOW_TASK_SDK)'
+	$(AIRFLOW_VENV)/bin/pip install --quiet '$(AIRFLOW_TASK_SDK)' '$(AIRFLOW_CORE)'
 	touch $(AIRFLOW_STAMP)
 
 # AWS SAM CLI in a venv of its own, on the Lambda runtime's Python (infra/sam_venv.sh says why).
@@ -59,8 +60,11 @@ pytest: install airflow-venv sam-venv
 
 test: lint typecheck pytest
 
-bench: install
-	$(BIN)/python -m slipstream.bench
+bench: install airflow-venv
+	SLIPSTREAM_AIRFLOW_PYTHON=$(abspath $(AIRFLOW_VENV))/bin/python $(BIN)/python -m slipstream.bench
+
+conformance: install airflow-venv
+	SLIPSTREAM_AIRFLOW_PYTHON=$(abspath $(AIRFLOW_VENV))/bin/python $(BIN)/pytest -q -m conformance tests/conformance
 
 demo: install
 	$(BIN)/slipstream demo

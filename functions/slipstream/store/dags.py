@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from slipstream.store import keys
+from slipstream.store.assets import Assets
 from slipstream.store.codec import Item, fmt_time, utcnow
 from slipstream.store.errors import NotFound
 from slipstream.store.table import ConditionFailed, Table
@@ -31,7 +32,9 @@ class Dags:
 
     def put(self, document: dict[str, Any], *, version_id: str, is_paused: bool) -> Item:
         """Register (or replace) a DAG; pausing state survives re-registration. The assets the DAG
-        is scheduled on list it as a consumer (`ASSET#<name>`, `CONSUMER#<dag_id>`)."""
+        is scheduled on list it as a consumer (`ASSET#<name>`, `CONSUMER#<dag_id>`), and the assets
+        its tasks update exist from now on, as Airflow registers them when it parses the file
+        (`GET /assets/by-name` finds an asset before its first event)."""
         dag_id = document["dag_id"]
         now = fmt_time(utcnow())
         item = self.table.update(
@@ -52,7 +55,14 @@ class Dags:
         )
         assert item is not None
         self._sync_consumers(dag_id, document)
+        self._register_outlets(document)
         return item
+
+    def _register_outlets(self, document: dict[str, Any]) -> None:
+        outlets = {o["name"]: o["uri"] for task in document["tasks"] for o in task.get("outlets", [])}
+        assets = Assets(self.table)
+        for name, uri in outlets.items():
+            self.table.transact(assets.ensure_actions(name, uri))
 
     def _sync_consumers(self, dag_id: str, document: dict[str, Any]) -> None:
         wanted = set(scheduled_assets(document))

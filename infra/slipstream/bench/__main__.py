@@ -24,13 +24,14 @@ TARGETS = {
 def main() -> int:
     use_offline_credentials()
     _quiet()
-    from slipstream.bench import api, scheduler, worker
+    from slipstream.bench import api, interop, scheduler, worker
 
     areas: list[tuple[str, Callable[[], dict[str, float]]]] = [
         ("Execution API, warm (Mangum in-process, moto)", api.warm),
         ("Execution API, cold start (fresh interpreter, moto server)", api.cold),
         ("Scheduling a >> b (handlers and stream poller in-process, moto server)", scheduler.latency),
         ("No-op tasks, one worker of parallelism 4 (local stack)", worker.noop_tasks),
+        ("Interop: the same no-op DAG, Slipstream's runtime vs Airflow's (local stack)", interop.overhead),
     ]
     results: dict[str, float] = {}
     for title, run in areas:

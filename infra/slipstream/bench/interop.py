@@ -46,8 +46,10 @@ def {dag_id}():
 
 def _cli(cwd: Path, *args: str) -> str:
     completed = subprocess.run(
-        [sys.executable, "-m", "slipstream.cli", *args], cwd=cwd, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "slipstream.cli", *args], cwd=cwd, capture_output=True, text=True, check=False
     )
+    if completed.returncode:
+        raise RuntimeError(f"slipstream {' '.join(args)} failed:\n{completed.stderr}")
     return completed.stdout
 
 
@@ -76,7 +78,9 @@ def _worker(runtime: str, execution_api_url: str, dags: Path, state: Path) -> Ch
 
 
 def overhead() -> dict[str, float]:
-    airflow_python = os.environ.get("SLIPSTREAM_AIRFLOW_PYTHON") or str(AIRFLOW_PYTHON.resolve())
+    airflow_python = os.environ.get("SLIPSTREAM_AIRFLOW_PYTHON") or str(
+        AIRFLOW_PYTHON.absolute()
+    )  # not resolve(): a venv's python is a symlink
     os.environ.update({"SLIPSTREAM_AIRFLOW_PYTHON": airflow_python, "SLIPSTREAM_LOCAL_TIMER_SECONDS": "1"})
     with tempfile.TemporaryDirectory(prefix="slipstream-interop-") as scratch:
         root = Path(scratch)
