@@ -7,9 +7,11 @@ import json
 from typing import Any
 
 from slipstream.cli._api import CommandError, add_target_arguments, command, connect, segment
+from slipstream.worker.logs import RAW_LOGGER
 
-# Loggers of the lines a task wrote to stdout and stderr (`task` when the runner sent a non-JSON line).
-PRINTED = frozenset({"task.stdout", "task.stderr", "task"})
+# Loggers of the lines a task printed: stdout, stderr, and lines that were not JSON records.
+# (Airflow's runtime logs its own records as `task`: those are not what the task printed.)
+PRINTED = frozenset({"task.stdout", "task.stderr", RAW_LOGGER})
 
 
 def register(commands: Any) -> None:
@@ -62,7 +64,7 @@ def records(content: Any) -> list[dict[str, Any]]:
             try:
                 record = json.loads(line)
             except ValueError:
-                record = {"event": line, "logger": "task"}
+                record = {"event": line, "logger": RAW_LOGGER}
         if isinstance(record, dict) and "event" in record:
             out.append(record)
     return out

@@ -34,6 +34,10 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+RAW_LOGGER = "task.raw"
+"""Logger of a line that reached the log channel without being a JSON record."""
+
+
 class TaskLog:
     """One try's log file; records are dicts with at least `event`, `level` and `logger`."""
 
@@ -81,7 +85,7 @@ class TaskLog:
         except ValueError:
             record = None
         if not isinstance(record, dict):
-            self.line(raw, "task")
+            self.line(raw, RAW_LOGGER)
             return
         self.write(record)
 
