@@ -40,8 +40,11 @@ def read_log(dag_id: str, run_id: str, task_id: str, map_index: int, try_number:
     except client.exceptions.NoSuchKey:
         raise LogNotFound(task_id, try_number) from None
     except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") == "InvalidRange":  # an empty log
+        code = exc.response.get("Error", {}).get("Code")
+        if code == "InvalidRange":  # an empty log
             return "", False
+        if code == "404":  # S3 answers some keys (a NUL in an id) with a bare 404, no NoSuchKey
+            raise LogNotFound(task_id, try_number) from None
         raise
     body = response["Body"].read()
     total = int(response.get("ContentRange", "").rpartition("/")[2] or len(body))

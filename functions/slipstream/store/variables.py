@@ -47,7 +47,8 @@ class Variables:
         return self.table.delete(keys.VARIABLE_PK, key, returns="ALL_OLD") is not None
 
     def keys(self, prefix: str) -> list[str]:
-        items = self.table.query(keys.VARIABLE_PK, prefix=prefix, projection="SK", consistent=False)
+        # No prefix is the whole partition: DynamoDB refuses `begins_with` on an empty string.
+        items = self.table.query(keys.VARIABLE_PK, prefix=prefix or None, projection="SK", consistent=False)
         return [str(i["SK"]) for i in items]
 
     def list(self) -> list[Item]:

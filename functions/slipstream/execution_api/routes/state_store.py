@@ -132,7 +132,7 @@ async def put_asset_state(
     return Response(status_code=NO_CONTENT)
 
 
-@router.delete("/asset/{by}/value", status_code=NO_CONTENT)
+@router.delete("/asset/{by}/value", status_code=NO_CONTENT, responses={404: {}})
 async def delete_asset_state(
     by: By,
     _: Claims,
@@ -144,7 +144,7 @@ async def delete_asset_state(
     return Response(status_code=NO_CONTENT)
 
 
-@router.delete("/asset/{by}/clear", status_code=NO_CONTENT)
+@router.delete("/asset/{by}/clear", status_code=NO_CONTENT, responses={404: {}})
 async def clear_asset_state(
     by: By,
     _: Claims,

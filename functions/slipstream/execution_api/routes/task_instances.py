@@ -41,6 +41,7 @@ TIPath = Annotated[str, Path(description="The task instance id (the `sub` of the
 ExecutionClaims = Annotated[TaskClaims, Depends(execution_token_for_ti)]
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Task Instance not found"}}
+_DAG_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "The DAG does not exist"}}
 _CONFLICT: dict[int | str, dict[str, Any]] = {
     409: {"description": "The TI is not in a state that allows this"}
 }
@@ -177,7 +178,7 @@ async def ti_validate_inlets_and_outlets(task_instance_id: TIPath, claims: Execu
     return {"inactive_assets": []}
 
 
-@router.get("/count", response_model=int)
+@router.get("/count", response_model=int, responses=_DAG_NOT_FOUND)
 async def ti_count(
     _: Annotated[TaskClaims, Depends(execution_token)],
     dag_id: str,
@@ -195,7 +196,7 @@ async def ti_count(
     return len(tis)
 
 
-@router.get("/states", response_model=TaskStatesResponse)
+@router.get("/states", response_model=TaskStatesResponse, responses=_DAG_NOT_FOUND)
 async def ti_states(
     _: Annotated[TaskClaims, Depends(execution_token)],
     dag_id: str,

@@ -14,11 +14,11 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, st
 from fastapi.responses import JSONResponse
 from pydantic import JsonValue
 
+from slipstream.auth.tokens import TaskClaims, TIKey
 from slipstream.core.settings import get_settings
 from slipstream.execution_api.datamodels.common import MessageResponse
 from slipstream.execution_api.datamodels.xcoms import XComResponse
 from slipstream.execution_api.errors import detail
-from slipstream.auth.tokens import TaskClaims, TIKey
 from slipstream.execution_api.security import execution_token, require_dag_access, require_own_ti
 from slipstream.store.codec import Item
 from slipstream.store.dag_runs import DagRuns
@@ -88,7 +88,7 @@ async def get_mapped_xcom_by_slice(
     return _json("[" + ",".join(selected) + "]")
 
 
-@router.head(KEY_PATH, responses={400: {}})
+@router.head(KEY_PATH, response_class=Response, responses={400: {}})
 async def head_xcom(
     request: Request, dag_id: str, run_id: str, task_id: str, key: Key, claims: Claims
 ) -> Response:
