@@ -9,14 +9,13 @@ an XCom removes the object it no longer needs.
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 from slipstream.core import aws
 from slipstream.core.settings import get_settings
 from slipstream.store import keys
 from slipstream.store.codec import Item, fmt_time, utcnow
 from slipstream.store.errors import StoreError
-from slipstream.store.table import Table, TransactionCancelled, check_action, put_action
+from slipstream.store.table import ConditionFailed, Table, TransactionCancelled, check_action, put_action
 
 
 def _object_key(dag_id: str, run_id: str, task_id: str, key: str, map_index: int) -> str:
@@ -36,7 +35,18 @@ class XComs:
     def __init__(self, table: Table | None = None) -> None:
         self.table = table or Table()
 
-    def set(self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int, encoded: str) -> None:
+    def set(
+        self,
+        dag_id: str,
+        run_id: str,
+        task_id: str,
+        key: str,
+        map_index: int,
+        encoded: str,
+        *,
+        run_known: bool = False,
+    ) -> None:
+        """Upsert one XCom. `run_known`: the caller knows the run exists (its token names it)."""
         settings = get_settings()
         item: Item = {
             "PK": keys.run_pk(dag_id, run_id),
@@ -59,27 +69,36 @@ class XComs:
             item["s3_key"] = object_key
         else:
             item["value"] = encoded
-        run_exists = check_action(keys.run_pk(dag_id, run_id), keys.RUN_SK, "attribute_exists(PK)")
-        if "s3_key" in item:
-            self._write(run_exists, put_action(item), dag_id, run_id)
+        # A small value replacing an offloaded one must remove the object: the write's condition
+        # tells us (without a read) whether the old item had one.
+        if self._write(item, replace_offloaded="s3_key" in item, run_known=run_known):
             return
-        # A small value replacing an offloaded one must remove the object: the condition tells us
-        # (without a read) whether the old item had one.
-        try:
-            self._write(run_exists, put_action(item, "attribute_not_exists(s3_key)"), dag_id, run_id)
-        except TransactionCancelled:
-            aws.s3().delete_object(
-                Bucket=settings.bucket_name, Key=_object_key(dag_id, run_id, task_id, key, map_index)
-            )
-            self._write(run_exists, put_action(item), dag_id, run_id)
+        aws.s3().delete_object(
+            Bucket=settings.bucket_name, Key=_object_key(dag_id, run_id, task_id, key, map_index)
+        )
+        self._write(item, replace_offloaded=True, run_known=run_known)
 
-    def _write(self, run_exists: dict[str, Any], put: dict[str, Any], dag_id: str, run_id: str) -> None:
+    def _write(self, item: Item, *, replace_offloaded: bool, run_known: bool) -> bool:
+        """Put the item; False if it would replace an offloaded value and that was not allowed.
+
+        The run must exist (a 404 otherwise, as Airflow answers). When the caller's own token names
+        the run, it exists: a plain put. Otherwise a transaction checks the run item too.
+        """
+        condition = None if replace_offloaded else "attribute_not_exists(s3_key)"
+        if run_known:
+            try:
+                self.table.put(item, condition=condition)
+            except ConditionFailed:
+                return False
+            return True
+        run_exists = check_action(item["PK"], keys.RUN_SK, "attribute_exists(PK)")
         try:
-            self.table.transact([run_exists, put])
+            self.table.transact([run_exists, put_action(item, condition)])
         except TransactionCancelled as refused:
             if refused.failed[0]:
-                raise DagRunMissing(dag_id, run_id) from None
-            raise
+                raise DagRunMissing(item["dag_id"], item["run_id"]) from None
+            return False
+        return True
 
     def delete(self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int) -> None:
         old = self.table.delete(

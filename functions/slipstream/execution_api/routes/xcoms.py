@@ -158,7 +158,15 @@ async def set_xcom(
             "pushed value is too large to map as a downstream's dependency",
         )
     try:
-        XComs().set(dag_id, run_id, task_id, key, map_index, json.dumps(value, separators=(",", ":")))
+        XComs().set(
+            dag_id,
+            run_id,
+            task_id,
+            key,
+            map_index,
+            json.dumps(value, separators=(",", ":")),
+            run_known=(dag_id, run_id) == (claims.key.dag_id, claims.key.run_id),
+        )
     except DagRunMissing as missing:
         return JSONResponse(status_code=404, content={"detail": missing.message})
     return MessageResponse(message="XCom successfully set")
