@@ -55,4 +55,5 @@ def create_app() -> SlipstreamCadwyn:
     app.generate_and_include_versioned_routers(*routers, assets.router, assets.events_router)
     errors.install(app)
     app.initialize()
+    errors.document_not_found(app)
     return app

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 
 from slipstream.core.logging import logger
 from slipstream.store.errors import (
@@ -87,6 +88,18 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     if correlation := request.headers.get("correlation-id"):
         body["correlation-id"] = correlation
     return JSONResponse(status_code=500, content=body)
+
+
+ROUTING_NOT_FOUND = {
+    "description": "No route matches the path (a segment it cannot hold), or no such resource"
+}
+
+
+def document_not_found(app: FastAPI) -> None:
+    """Any path can miss every route (a line break in a segment does): say so on every operation."""
+    for route in app.routes:
+        if isinstance(route, APIRoute) and route.param_convertors:
+            route.responses.setdefault(404, ROUTING_NOT_FOUND)
 
 
 def install(app: FastAPI) -> None:

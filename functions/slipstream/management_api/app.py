@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from fastapi import Depends, FastAPI
 
+from slipstream.execution_api.errors import document_not_found
 from slipstream.management_api import errors
 from slipstream.management_api.routes import (
     connections,
@@ -30,4 +31,5 @@ def create_app() -> FastAPI:
     for module in (dags, dag_runs, task_instances, task_logs, variables, connections):
         app.include_router(module.router)
     errors.install(app)
+    document_not_found(app)
     return app
