@@ -304,3 +304,23 @@ def _wait_for_port(port: int, child: Child, timeout: float = 30.0) -> None:
             if child.exited() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{child.name} did not start; see {child.log_file}") from None
             time.sleep(0.05)
+
+
+def aws_only(port: int) -> int:
+    """Serve only the AWS side (moto with template.yaml's resources) until Ctrl-C or SIGTERM: what
+    `sam local start-api --env-vars infra/sam-local.env.json` runs the functions against."""
+    from slipstream.local.moto import moto_server
+    from slipstream.local.resources import create_resources
+
+    log_to_stderr()
+    stop_on_signals()
+    try:
+        with moto_server(port) as endpoint:
+            resources = create_resources()
+            print(f"Slipstream's AWS side ready: {endpoint}", flush=True)
+            for name, value in sorted(resources.environment().items()):
+                print(f"  {name}={value}", flush=True)
+            while True:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        return 0

@@ -1,4 +1,5 @@
-"""`slipstream local up`: the whole system on one machine (see `slipstream.local.stack`)."""
+"""`slipstream local up`: the whole system on one machine; `slipstream local aws`: only its AWS side
+(see `slipstream.local.stack`)."""
 
 from __future__ import annotations
 
@@ -30,9 +31,20 @@ def register(commands: Any) -> None:
         help="the workers' runtime (`airflow`: Airflow's own, under SLIPSTREAM_AIRFLOW_PYTHON)",
     )
     up.set_defaults(handler=_up)
+    aws = actions.add_parser(
+        "aws", help="serve only the AWS side (moto with the template's resources), e.g. for sam local"
+    )
+    aws.add_argument("--port", type=int, default=5000, help="moto's port on 127.0.0.1 (default: 5000)")
+    aws.set_defaults(handler=_aws)
 
 
 def _up(args: argparse.Namespace) -> int:
     from slipstream.local.stack import up
 
     return up(args.port, args.workers, args.dags_folder, args.runtime)
+
+
+def _aws(args: argparse.Namespace) -> int:
+    from slipstream.local.stack import aws_only
+
+    return aws_only(args.port)
