@@ -85,16 +85,18 @@ def _emulator(sam_venv: Path) -> Path:
     return found[0]
 
 
-def _function_environment(template: dict[str, Any], logical_id: str, artifact: Path) -> dict[str, str]:
+def _function_environment(
+    template: dict[str, Any], logical_id: str, artifact: Path, endpoint: str
+) -> dict[str, str]:
     """What Lambda would give the function: the template's literal variables, the local overrides
-    from infra/sam-local.env.json, and the runtime's own variables. AWS_ENDPOINT_URL points at a
-    closed local port, so that nothing can reach real AWS."""
+    from infra/sam-local.env.json, and the runtime's own variables. AWS_ENDPOINT_URL points at
+    the test's moto server, so that nothing can reach real AWS."""
     overrides = json.loads(ENV_FILE.read_text())
     props = template["Resources"][logical_id]["Properties"]
     env = {k: v for k, v in function_env(template, logical_id).items() if isinstance(v, str)}
     env |= overrides.get("Parameters", {}) | overrides.get(logical_id, {})
     env |= {
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{_free_port()}",
+        "AWS_ENDPOINT_URL": endpoint,
         "AWS_REGION": "us-east-1",
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "local",
@@ -153,15 +155,40 @@ class Emulator:
 
 
 @pytest.fixture(scope="module")
+def aws_side() -> Iterator[dict[str, str]]:
+    """moto's server with the template's resources; the SLIPSTREAM_* settings that name them."""
+    from slipstream.core.settings import get_settings
+    from slipstream.local.moto import moto_server
+    from slipstream.local.resources import create_resources
+
+    with moto_server() as endpoint:
+        environment = create_resources().environment()
+        saved = {name: os.environ.get(name) for name in environment}
+        os.environ.update(environment)
+        get_settings.cache_clear()
+        yield {"AWS_ENDPOINT_URL": endpoint, **environment}
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
 def api_function(
-    sam_venv: Path, build_dir: Path, template: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+    sam_venv: Path,
+    build_dir: Path,
+    template: dict[str, Any],
+    tmp_path_factory: pytest.TempPathFactory,
+    aws_side: dict[str, str],
 ) -> Iterator[Emulator]:
     """The built ApiFunction running under the emulator; stopped after the module."""
     logical_id = "ApiFunction"
     artifact = build_dir / logical_id
     handler = template["Resources"][logical_id]["Properties"]["Handler"]
     log_path = tmp_path_factory.mktemp("rie") / "rie.log"
-    env = _function_environment(template, logical_id, artifact)
+    env = _function_environment(template, logical_id, artifact, aws_side["AWS_ENDPOINT_URL"]) | aws_side
     for _ in range(3):  # a port picked as free may be taken before the emulator binds it
         port, runtime_api_port = _free_port(), _free_port()
         command = [
@@ -234,3 +261,28 @@ def test_api_function_answers_health(api_function: Emulator) -> None:
     assert response.get("statusCode") == 200, response
     assert response["headers"]["content-type"].startswith("application/json")
     json.loads(response["body"])
+
+
+def test_api_function_starts_a_task_instance(api_function: Emulator) -> None:
+    from slipstream.local.seed import queue_ti, register_dag, start_run
+
+    register_dag("built", tasks=[{"task_id": "t", "upstream": []}])
+    run_id = start_run("built")["run_id"]
+    ti, workload = queue_ti("built", run_id, "t")
+    path = f"/execution/task-instances/{ti['id']}/run"
+    event = http_api_event("PATCH", path, "ANY /execution/{proxy+}", path.removeprefix("/execution/"))
+    event["headers"] |= {"authorization": f"Bearer {workload['token']}", "content-type": "application/json"}
+    body = {
+        "state": "running",
+        "hostname": "h",
+        "unixname": "u",
+        "pid": 1,
+        "start_date": "2026-07-01T12:00:00Z",
+    }
+    event["body"] = json.dumps(body)
+    response = api_function.invoke(event)
+    assert response.get("statusCode") == 200, response
+    context = json.loads(response["body"])
+    assert context["dag_run"]["run_id"] == run_id
+    assert context["should_retry"] is False
+    assert response["headers"]["refreshed-api-token"]
