@@ -47,6 +47,10 @@ CASES = [
     ("none_skipped", [S, F], "run"),
     ("none_skipped", [S, N], "wait"),
     ("none_skipped", [S, K], "skipped"),
+    ("all_done_min_one_success", [S, F], "run"),
+    ("all_done_min_one_success", [F, U], "upstream_failed"),
+    ("all_done_min_one_success", [S, K], "skipped"),
+    ("all_done_min_one_success", [S, N], "wait"),
     ("always", [F, N], "run"),
     ("always", [], "run"),
 ]

@@ -11,26 +11,26 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, get_args
 
 Decision = Literal["run", "wait", "skipped", "upstream_failed"]
+TriggerRule = Literal[
+    "all_success",
+    "all_failed",
+    "all_done",
+    "all_done_min_one_success",
+    "all_skipped",
+    "one_success",
+    "one_failed",
+    "one_done",
+    "none_failed",
+    "none_failed_min_one_success",
+    "none_skipped",
+    "always",
+]
 
 TERMINAL = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
-TRIGGER_RULES = frozenset(
-    {
-        "all_success",
-        "all_failed",
-        "all_done",
-        "all_skipped",
-        "one_success",
-        "one_failed",
-        "one_done",
-        "none_failed",
-        "none_failed_min_one_success",
-        "none_skipped",
-        "always",
-    }
-)
+TRIGGER_RULES = frozenset(get_args(TriggerRule))
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,12 @@ def decide(rule: str, up: UpstreamStates) -> Decision:
         if up.skipped >= up.total:
             return "skipped"
         return "run" if up.success + up.skipped >= up.total else "wait"
+    if rule == "all_done_min_one_success":
+        if up.skipped:
+            return "skipped"
+        if not all_done:
+            return "wait"
+        return "run" if up.success else "upstream_failed"
     if rule == "none_skipped":
         if up.skipped:
             return "skipped"

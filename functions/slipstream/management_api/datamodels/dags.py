@@ -15,22 +15,9 @@ from pydantic import AwareDatetime, Discriminator, Field, JsonValue, Tag, field_
 
 from slipstream.management_api.datamodels.common import DagId, ResponseModel, StrictModel, TaskId
 from slipstream.management_api.graph import find_cycle
+from slipstream.services.trigger_rules import TriggerRule
 from slipstream.store.codec import Item
 
-TriggerRule = Literal[
-    "all_success",
-    "all_failed",
-    "all_done",
-    "all_done_min_one_success",
-    "all_skipped",
-    "one_success",
-    "one_failed",
-    "one_done",
-    "none_failed",
-    "none_failed_min_one_success",
-    "none_skipped",
-    "always",
-]
 Seconds = Annotated[float, Field(ge=0)]
 DEFAULT_MAX_ACTIVE = 16
 """Airflow's `max_active_runs_per_dag` and `max_active_tasks_per_dag`."""
