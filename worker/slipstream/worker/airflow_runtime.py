@@ -28,14 +28,13 @@ import os
 import selectors
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
-from slipstream.worker.logs import LogShipper, TaskLog
+from slipstream.worker.logs import LogShipper, TaskLog, try_log
 from slipstream.worker.models import ExecuteTask
 from slipstream.worker.settings import WorkerSettings
 from slipstream.worker.supervisor import _CHUNK, _Lines
@@ -122,9 +121,10 @@ def run_airflow_try(
     gone, when the worker may delete the message."""
     if settings.airflow_python is None:
         raise RuntimeError("runtime `airflow` needs SLIPSTREAM_AIRFLOW_PYTHON (a venv with the Task SDK)")
-    log = TaskLog(settings.worker_log_dir, workload.ti)
+    if shipper is None and settings.bucket_name:
+        shipper = LogShipper(settings.bucket_name)
     started = time.monotonic()
-    try:
+    with try_log(settings.worker_log_dir, workload.ti, shipper) as log:
         with tempfile.TemporaryDirectory(prefix="slipstream-airflow-") as scratch:
             home = Path(scratch)
             # A file, not --json-string: the workload token must not show in `ps`.
@@ -151,12 +151,3 @@ def run_airflow_try(
             level="info" if code == 0 else "error",
         )
         return code
-    finally:
-        log.close()
-        if shipper is None and settings.bucket_name:
-            shipper = LogShipper(settings.bucket_name)
-        if shipper is not None:
-            try:
-                shipper.ship(log)
-            except Exception as exc:
-                print(f"could not ship {log.key}: {exc!r}", file=sys.stderr)

@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sys
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -116,6 +119,22 @@ class LogShipper:
             Body=log.path.read_bytes(),
             ContentType="application/x-ndjson",
         )
+
+
+@contextmanager
+def try_log(directory: Path, ti: TaskInstance, shipper: LogShipper | None) -> Iterator[TaskLog]:
+    """The try's log, closed and shipped to S3 (when a shipper is given) however the try ends.
+    A failed upload is reported on stderr, never raised: the try's outcome is already settled."""
+    log = TaskLog(directory, ti)
+    try:
+        yield log
+    finally:
+        log.close()
+        if shipper is not None:
+            try:
+                shipper.ship(log)
+            except Exception as exc:
+                print(f"could not ship {log.key}: {exc!r}", file=sys.stderr)
 
 
 class RunnerLogHandler(logging.Handler):

@@ -48,7 +48,7 @@ from pydantic import BaseModel
 from slipstream.worker import runner
 from slipstream.worker.client import Client, ServerResponseError
 from slipstream.worker.comms import FrameBuffer, _Frame, decode_request, encode_frame
-from slipstream.worker.logs import LogShipper, TaskLog
+from slipstream.worker.logs import LogShipper, TaskLog, try_log
 from slipstream.worker.messages import (
     ConnectionResult,
     DeleteXCom,
@@ -608,18 +608,10 @@ def supervise(
     worker deletes the queue message then. `/run` failures propagate as exceptions.
     """
     settings = settings or get_settings()
-    log = TaskLog(settings.worker_log_dir, workload.ti)
-    try:
+    if shipper is None and settings.bucket_name:
+        shipper = LogShipper(settings.bucket_name)
+    with try_log(settings.worker_log_dir, workload.ti, shipper) as log:
         supervisor = Supervisor(workload, settings, log)
         if handle_signals:
             supervisor.handle_signals()
         return supervisor.run(on_run_answered)
-    finally:
-        log.close()
-        if shipper is None and settings.bucket_name:
-            shipper = LogShipper(settings.bucket_name)
-        if shipper is not None:
-            try:
-                shipper.ship(log)
-            except Exception as exc:
-                print(f"could not ship {log.key}: {exc!r}", file=sys.stderr)
