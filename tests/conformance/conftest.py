@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import pytest
 
 from slipstream.local.moto import free_port
 from tests.airflow.conftest import airflow_python
+from tests.local.launch import start_local_stack
 
 DAGS = Path(__file__).with_name("dags")
 TOKEN_TTL = 10
@@ -58,23 +58,9 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         "SLIPSTREAM_LOCAL_TIMER_SECONDS": "1",
         "SLIPSTREAM_WORKER_GRACE": "2",
     }
-    output = cwd / "stack.out"
-    command = ["local", "up", "--runtime", "airflow", "--workers", "2", "--port", str(free_port())]
-    with output.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "slipstream.cli", *command, "--dags-folder", str(DAGS)],
-            cwd=cwd,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    args = ["--runtime", "airflow", "--workers", "2", "--port", str(free_port()), "--dags-folder", str(DAGS)]
+    process = start_local_stack(args, cwd, env)
     try:
-        deadline = time.monotonic() + 60
-        while "ready:" not in output.read_text():
-            assert process.poll() is None, output.read_text()
-            assert time.monotonic() < deadline, "no ready line after 60 s:\n" + output.read_text()
-            time.sleep(0.1)
         stack = Stack(cwd, env)
         stack.cli("variables", "set", "conformance_greeting", "hello")
         stack.cli("variables", "set", "conformance_settings", '{"answer": 42}')

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 
 from slipstream.local.moto import free_port
 from slipstream.local.stack import STREAM_HANDLER, TIMER_HANDLER
+from tests.local.launch import start_local_stack
 
 pytestmark = pytest.mark.e2e
 
@@ -97,24 +97,10 @@ def stack(tmp_path: Path) -> Iterator[Stack]:
     dags = tmp_path / "dags"
     dags.mkdir()
     (dags / "pipeline.py").write_text(DAG)
-    output = tmp_path / "stack.out"
-    command = ["local", "up", "--port", str(free_port()), "--workers", "1", "--dags-folder", str(dags)]
+    args = ["--port", str(free_port()), "--workers", "1", "--dags-folder", str(dags)]
     env = {**os.environ, "SLIPSTREAM_LOCAL_TIMER_SECONDS": "1", "SLIPSTREAM_WORKER_GRACE": "2"}
-    with output.open("wb") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "slipstream.cli", *command],
-            cwd=tmp_path,
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    process = start_local_stack(args, tmp_path, env)
     try:
-        deadline = time.monotonic() + 60
-        while "ready:" not in output.read_text():
-            assert process.poll() is None, output.read_text()
-            assert time.monotonic() < deadline, "no ready line after 60 s:\n" + output.read_text()
-            time.sleep(0.1)
         yield Stack(process, tmp_path)
     finally:
         if process.poll() is None:
