@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,20 +33,30 @@ class Stack:
     cwd: Path
     env: dict[str, str]
 
-    def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def cli(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         completed = subprocess.run(
             [sys.executable, "-m", "slipstream.cli", *args],
             cwd=self.cwd,
             env=self.env,
             capture_output=True,
             text=True,
-            timeout=timeout,
+            timeout=120,
             check=False,
         )
-        assert completed.returncode == 0, (
-            f"slipstream {' '.join(args)}:\n{completed.stdout}{completed.stderr}"
-        )
+        if check:
+            assert completed.returncode == 0, (
+                f"slipstream {' '.join(args)}:\n{completed.stdout}{completed.stderr}"
+            )
         return completed
+
+    def shipped_log(self, dag_id: str, run_id: str, task_id: str) -> subprocess.CompletedProcess[str]:
+        """`slipstream logs --all`, once shipped: a worker ships a try's log after the try has
+        reported its state, so a run can end a moment before its last log reaches S3."""
+        deadline = time.monotonic() + 30
+        while (logs := self.cli("logs", dag_id, run_id, task_id, "--all", check=False)).returncode:
+            assert time.monotonic() < deadline, logs.stderr
+            time.sleep(0.5)
+        return logs
 
 
 @pytest.fixture(scope="session")
@@ -91,6 +102,8 @@ def finished_runs(airflow_stack: Stack) -> dict[str, dict[str, Any]]:
             timeout=600,
             check=False,
         )
+        # exit status 1 is a failed run, which some scenarios expect; no JSON is an error
+        assert completed.stdout.strip(), f"{dag_id}: {completed.stderr}"
         finished: dict[str, Any] = json.loads(completed.stdout)
         return finished
 

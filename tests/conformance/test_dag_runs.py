@@ -45,6 +45,8 @@ EXPECTED: dict[str, tuple[str, dict[str, tuple[str, int]], dict[str, list[str]]]
         {},
     ),
     "long_task": ("success", {"outlive": ("success", 1)}, {"outlive": ["hello"]}),
+    # dagrun_timeout: every unfinished task is skipped, the running one included (tried once).
+    "timed_out": ("failed", {"stall": ("skipped", 1), "never": ("skipped", 0)}, {}),
 }
 
 
@@ -57,7 +59,7 @@ def test_the_run_ends_as_airflow_ends_it(
     tis = {ti["task_id"]: (ti["state"], ti["try_number"]) for ti in run["task_instances"]}
     assert (run["state"], tis) == (run_state, task_states)
     for task_id, lines in printed.items():
-        logs = airflow_stack.cli("logs", dag_id, run["run_id"], task_id, "--all")
+        logs = airflow_stack.shipped_log(dag_id, run["run_id"], task_id)
         # What the task printed, as Airflow's Supervisor logged it, reached our per-try log.
         stdout = [line.partition("task.stdout: ")[2] for line in logs.stdout.splitlines()]
         assert [line for line in stdout if line] == lines

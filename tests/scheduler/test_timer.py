@@ -10,7 +10,7 @@ from slipstream.services.scheduling import schedule_run
 from slipstream.services.timetables import due_ticks
 from slipstream.store.codec import utcnow
 from slipstream.store.dag_runs import DagRuns
-from tests.scheduler.conftest import Queue, run_task, states
+from tests.scheduler.conftest import Queue, run_state, run_task, states
 from tests.support import env
 
 T0 = datetime(2026, 7, 1, tzinfo=UTC)
@@ -102,3 +102,67 @@ def test_lost_message_is_sent_again(queue: Queue) -> None:
     [again] = queue.take()
     assert again["ti"]["id"] == original["ti"]["id"] and again["token"] != original["token"]
     assert sweep(utcnow() + timedelta(seconds=401)).resent == []  # once per resend period
+
+
+def test_dagrun_timeout_fails_the_run_and_skips_what_is_unfinished(queue: Queue) -> None:
+    register_dag(
+        "slow",
+        tasks=[
+            {"task_id": "done", "upstream": []},
+            {"task_id": "busy", "upstream": []},
+            {"task_id": "later", "upstream": ["busy"]},
+        ],
+        dagrun_timeout=600.5,
+        max_active_runs=1,
+    )
+    run_id = start_run("slow")["run_id"]
+    waiting = start_run("slow", run_id="waiting")["run_id"]
+    schedule_run("slow", run_id)
+    schedule_run("slow", waiting)  # no free slot: it waits
+    workloads = {w["ti"]["task_id"]: w for w in queue.take()}
+    run_task(workloads["done"], "success")
+    run_task(workloads["busy"], "running")
+    with env(SLIPSTREAM_HEARTBEAT_TIMEOUT="3600"):  # no zombie in the way
+        assert sweep(utcnow() + timedelta(seconds=590)).timed_out == []
+        assert run_state("slow", run_id) == "running"
+
+        report = sweep(utcnow() + timedelta(seconds=610))
+
+    assert report.timed_out == [run_id]
+    assert run_state("slow", run_id) == "failed"
+    # as Airflow: every unfinished TI is skipped, the running one too (its heartbeat gets 409)
+    assert states("slow", run_id) == {"done": "success", "busy": "skipped", "later": "skipped"}
+    assert run_state("slow", waiting) == "running"  # the slot went to the waiting run
+    assert "GSI2PK" not in DagRuns().get("slow", run_id)  # out of the deadline index
+
+
+def test_a_cleared_run_gets_a_fresh_dagrun_timeout(queue: Queue) -> None:
+    from slipstream.services import runs
+    from slipstream.store import keys
+    from slipstream.store.codec import fmt_time
+    from slipstream.store.table import Table, values
+
+    register_dag("slow2", tasks=[{"task_id": "t", "upstream": []}], dagrun_timeout=600)
+    run_id = start_run("slow2")["run_id"]
+    schedule_run("slow2", run_id)
+    run_task(queue.take()[0], "running")
+    started_before = fmt_time(utcnow() - timedelta(seconds=500))  # as if it had started 500 s ago
+    Table().update(
+        keys.run_pk("slow2", run_id), keys.RUN_SK, "SET start_date = :s", values=values(s=started_before)
+    )
+
+    runs.clear("slow2", run_id)
+    schedule_run("slow2", run_id)
+
+    assert DagRuns().get("slow2", run_id)["start_date"] > started_before
+    assert sweep(utcnow() + timedelta(seconds=200)).timed_out == []  # 700 s after the first start
+    assert sweep(utcnow() + timedelta(seconds=610)).timed_out == [run_id]
+
+
+def test_runs_without_dagrun_timeout_are_not_indexed_for_it(queue: Queue) -> None:
+    register_dag("patient", tasks=[{"task_id": "t", "upstream": []}])
+    run_id = start_run("patient")["run_id"]
+    schedule_run("patient", run_id)
+    assert "GSI2PK" not in DagRuns().get("patient", run_id)
+    assert sweep(utcnow() + timedelta(days=30)).timed_out == []
+    assert run_state("patient", run_id) == "running"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import jsonschema
@@ -59,6 +60,17 @@ def test_branching_document() -> None:
     assert tasks["choose"]["operator"] == "BranchPythonOperator"
     assert tasks["count"]["operator"] == "@task.bash"
     assert tasks["count"]["execution_timeout"] == 300.0
+
+
+def test_dagrun_timeout_only_when_set() -> None:
+    with DAG("bounded", dagrun_timeout=timedelta(minutes=90)) as bounded:
+        pass
+    with DAG("unbounded") as unbounded:
+        pass
+    document = serialize_dag(bounded, "f.py", "b")
+    jsonschema.validate(document, SCHEMA)
+    assert document["dagrun_timeout"] == 5400.0
+    assert "dagrun_timeout" not in serialize_dag(unbounded, "f.py", "b")
 
 
 def test_asset_schedule_and_bad_schedules() -> None:

@@ -6,8 +6,8 @@ from collections.abc import Collection
 
 from slipstream.management_api.errors import invalid
 from slipstream.management_api.graph import relatives
-from slipstream.management_api.scheduler import schedule_soon
 from slipstream.services import runs
+from slipstream.services.follow_up import schedule_soon
 from slipstream.store.codec import Item
 from slipstream.store.dag_runs import DagRunNotFound, DagRuns
 from slipstream.store.dags import Dags

@@ -9,7 +9,7 @@ lifecycle rules.
 
 from __future__ import annotations
 
-from slipstream.management_api.scheduler import release_slot_action, start_waiting_run
+from slipstream.services.follow_up import release_slot_action, start_waiting_run
 from slipstream.store import keys
 from slipstream.store.dag_runs import DagRunNotFound, DagRuns
 from slipstream.store.dags import Dags

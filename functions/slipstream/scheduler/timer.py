@@ -13,11 +13,11 @@ from datetime import datetime, timedelta
 from slipstream.auth.tokens import TIKey
 from slipstream.core.logging import logger
 from slipstream.core.settings import get_settings
-from slipstream.services import dispatch, lifecycle, queueing, runs, timetables
+from slipstream.services import dispatch, lifecycle, marking, queueing, runs, timetables
 from slipstream.services.scheduling import schedule_run
 from slipstream.store import keys
 from slipstream.store.codec import Item, fmt_time, parse_time, utcnow
-from slipstream.store.dag_runs import RUNS_QUEUED, DagRuns
+from slipstream.store.dag_runs import RUN_DEADLINES, RUNS_QUEUED, DagRuns
 from slipstream.store.dags import Dags
 from slipstream.store.errors import AlreadyExists, NotFound
 from slipstream.store.table import ConditionFailed, Table
@@ -31,6 +31,7 @@ class SweepReport:
     runs_evaluated: int = 0
     zombies: list[str] = field(default_factory=list)
     resent: list[str] = field(default_factory=list)
+    timed_out: list[str] = field(default_factory=list)
 
 
 def run_key(pk: str) -> tuple[str, str]:
@@ -45,6 +46,7 @@ def sweep(now: datetime | None = None) -> SweepReport:
     report.runs_created = create_scheduled_runs(now)
     report.zombies = fail_zombies(now)
     report.resent = resend_lost(now)
+    report.timed_out = time_out_runs(now)
     waiting = {run_key(k["PK"]) for k in _indexed(RUNS_QUEUED)}
     waiting |= {run_key(k["PK"]) for k in _indexed(keys.status_pk("up_for_retry"))}
     waiting |= {run_key(k["PK"]) for k in _indexed(keys.status_pk("up_for_reschedule"))}
@@ -101,6 +103,16 @@ def _advance(table: Table, dag_id: str, tick: datetime) -> None:
         )
     except ConditionFailed:
         return
+
+
+def time_out_runs(now: datetime) -> list[str]:
+    """Running runs whose dagrun_timeout has passed since they started (GSI2, by deadline)."""
+    timed_out = []
+    for entry in _indexed(RUN_DEADLINES, below=fmt_time(now)):
+        dag_id, run_id = run_key(entry["PK"])
+        if marking.time_out(dag_id, run_id, now):
+            timed_out.append(run_id)
+    return timed_out
 
 
 def fail_zombies(now: datetime) -> list[str]:

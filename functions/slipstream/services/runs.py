@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from uuid6 import uuid7
@@ -56,6 +57,7 @@ def trigger(
         run_id = generate_run_id(run_type, logical_date, run_after)
     params = {name: value for name, value in (document.get("params") or {}).items()}
     merged_conf = {**params, **(conf or {})}
+    timeout = document.get("dagrun_timeout")
     interval = data_interval or ((logical_date, logical_date) if logical_date else None)
     run: Item = {
         "dag_id": dag_id,
@@ -76,6 +78,7 @@ def trigger(
         "note": note,
         "queued_at": fmt_time(now),
         "fail_fast": bool(document.get("fail_fast", False)),
+        "dagrun_timeout": None if timeout is None else Decimal(str(timeout)),
         "max_active_runs": document.get("max_active_runs"),
         "max_active_tasks": document.get("max_active_tasks"),
         "dag_version_id": dag["dag_version_id"],
@@ -112,7 +115,7 @@ def clear(dag_id: str, run_id: str, *, task_ids: set[str] | None = None) -> int:
             keys.run_pk(dag_id, run_id),
             keys.RUN_SK,
             "SET #state = :queued, clear_number = clear_number + :one, GSI2PK = :waiting, GSI2SK = :since"
-            " REMOVE end_date",
+            " REMOVE end_date, start_date",
             names={"#state": "state"},
             values=_values(
                 queued="queued", one=1, waiting=RUNS_QUEUED, since=f"{fmt_time(utcnow())}#{dag_id}#{run_id}"

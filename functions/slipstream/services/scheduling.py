@@ -23,7 +23,7 @@ from slipstream.services import dispatch, queueing
 from slipstream.services.trigger_rules import TERMINAL, UpstreamStates, decide
 from slipstream.store import keys
 from slipstream.store.codec import Item, fmt_time, parse_time, utcnow
-from slipstream.store.dag_runs import DagRuns, wire_dag_run
+from slipstream.store.dag_runs import RUN_DEADLINES, DagRuns, wire_dag_run
 from slipstream.store.table import (
     ConditionFailed,
     TransactionCancelled,
@@ -219,19 +219,28 @@ def _start_run(runs: DagRuns, run: Item) -> bool:
         " OR size(active_runs) < :limit OR contains(active_runs, :run_id))",
         values=_values(run={run["run_id"]}, false=False, limit=limit, run_id=run["run_id"]),
     )
+    now = utcnow()
+    vals: dict[str, Any] = {"running": "running", "queued": "queued", "now": fmt_time(now)}
+    timeout = run.get("dagrun_timeout")
+    if timeout is None:
+        index = " REMOVE GSI2PK, GSI2SK"
+    else:  # the timer's sweep finds it by its deadline
+        index = ", GSI2PK = :deadlines, GSI2SK = :deadline"
+        deadline = fmt_time(now + timedelta(seconds=float(timeout)))
+        vals.update(deadlines=RUN_DEADLINES, deadline=f"{deadline}#{run['dag_id']}#{run['run_id']}")
     start = update_action(
         run["PK"],
         run["SK"],
-        "SET #state = :running, start_date = if_not_exists(start_date, :now) REMOVE GSI2PK, GSI2SK",
+        "SET #state = :running, start_date = :now" + index,
         "#state = :queued",
         names={"#state": "state"},
-        values=_values(running="running", queued="queued", now=fmt_time(utcnow())),
+        values=_values(**vals),
     )
     try:
         runs.table.transact([slot, start])
     except TransactionCancelled:
         return False
-    run["state"] = "running"
+    run.update(state="running", start_date=vals["now"])
     return True
 
 
@@ -250,7 +259,7 @@ def _finish_run(runs: DagRuns, run: Item, tis: list[Item], states: dict[str, str
                 update_action(
                     run["PK"],
                     run["SK"],
-                    "SET #state = :final, end_date = :now",
+                    "SET #state = :final, end_date = :now REMOVE GSI2PK, GSI2SK",
                     "#state = :running",
                     names={"#state": "state"},
                     values=_values(final=final, running="running", now=fmt_time(utcnow())),

@@ -22,6 +22,8 @@ from slipstream.store.table import values as _values
 TRANSACTION_LIMIT = 100
 RUNS_QUEUED = "RUNSTATUS#queued"
 """GSI2 partition of runs waiting to start (paused DAG or no free max_active_runs slot)."""
+RUN_DEADLINES = "RUNDEADLINE"
+"""GSI2 partition of running runs with a dagrun_timeout, sorted by the time they time out."""
 
 RUN_FIELDS = (
     "dag_id",

@@ -84,6 +84,7 @@ def document(dag: Any, bundle_name: str) -> dict[str, Any]:
         "params": json.loads(json.dumps(dag.params.dump(), default=str)),
         "tags": sorted(dag.tags),
         "tasks": [_task(task) for task in sorted(dag.tasks, key=lambda t: t.task_id)],
+        **({} if dag.dagrun_timeout is None else {"dagrun_timeout": dag.dagrun_timeout.total_seconds()}),
     }
 
 

@@ -58,6 +58,7 @@ class DAG:
         tags: Sequence[str] = (),
         params: dict[str, Any] | None = None,
         fail_fast: bool = False,
+        dagrun_timeout: timedelta | None = None,
         max_active_runs: int = 16,
         max_active_tasks: int = 16,
         default_args: dict[str, Any] | None = None,
@@ -74,6 +75,7 @@ class DAG:
         self.tags = list(tags)
         self.params = dict(params or {})
         self.fail_fast = fail_fast
+        self.dagrun_timeout = dagrun_timeout
         self.max_active_runs = max_active_runs
         self.max_active_tasks = max_active_tasks
         self.default_args = dict(default_args or {})

@@ -85,6 +85,7 @@ def serialize_dag(dag: DAG, fileloc: str, bundle_name: str) -> dict[str, Any]:
         "params": dag.params,
         "tags": dag.tags,
         "tasks": [_task(task) for task in sorted(dag.tasks, key=lambda t: t.task_id)],
+        **({} if dag.dagrun_timeout is None else {"dagrun_timeout": dag.dagrun_timeout.total_seconds()}),
     }
 
 

@@ -103,6 +103,11 @@ class DagDocument(StrictModel):
     params: dict[str, JsonValue] = Field(default_factory=dict)
     tags: list[str] = Field(default_factory=list)
     # Optional and left out of the stored document when absent, so a document registers unchanged.
+    dagrun_timeout: Seconds | None = Field(
+        None,
+        exclude_if=_absent,
+        description="A running run older than this fails; its unfinished tasks are skipped.",
+    )
     variables: list[NonEmpty] | None = Field(
         None, exclude_if=_absent, description="Variables its tasks may use under strict isolation."
     )

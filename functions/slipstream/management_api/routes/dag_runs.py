@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Response, status
 
 from slipstream.auth.tokens import AdminClaims
 from slipstream.execution_api.datamodels.dag_runs import DagRunState
-from slipstream.management_api import clearing, deletion, marking
+from slipstream.management_api import clearing, deletion
 from slipstream.management_api.datamodels.common import DEFAULT_LIMIT, Limit, Offset, page
 from slipstream.management_api.datamodels.dag_runs import (
     DAGRunClearBody,
@@ -18,9 +18,9 @@ from slipstream.management_api.datamodels.dag_runs import (
     TriggerDAGRunPostBody,
 )
 from slipstream.management_api.datamodels.task_instances import TaskInstanceCollectionResponse
-from slipstream.management_api.scheduler import schedule_soon
 from slipstream.management_api.security import admin_claims
-from slipstream.services import runs
+from slipstream.services import marking, runs
+from slipstream.services.follow_up import schedule_soon
 from slipstream.store.dag_runs import DagRuns
 from slipstream.store.dags import Dags
 

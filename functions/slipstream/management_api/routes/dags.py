@@ -16,7 +16,7 @@ from slipstream.management_api.datamodels.dags import (
     DAGPostBody,
     DAGResponse,
 )
-from slipstream.management_api.scheduler import start_waiting_run
+from slipstream.services.follow_up import start_waiting_run
 from slipstream.store.dags import Dags
 
 router = APIRouter(prefix="/dags", tags=["DAG"])

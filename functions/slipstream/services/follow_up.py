@@ -1,4 +1,4 @@
-"""What a management write owes the scheduler (slipstream.services.scheduling).
+"""What an API write or a timer sweep owes the scheduler (slipstream.services.scheduling).
 
 The table's stream schedules every change anyway; calling `schedule_run` right away is the fast
 path that saves the stream's latency, so its failures are logged, never returned. The scheduler
