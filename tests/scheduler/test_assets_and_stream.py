@@ -22,10 +22,8 @@ SERIALIZER = TypeSerializer()
 
 def _produce(dag_id: str, asset: str) -> None:
     run_id = start_run(dag_id, run_id=f"r-{utcnow().timestamp()}")["run_id"]
-    ti = {"dag_id": dag_id, "run_id": run_id, "task_id": "t", "map_index": -1}
-    assets.record_outlet_events(
-        ti, [AssetProfile(name=asset, uri=f"s3://{asset}", type="Asset")], [], utcnow()
-    )
+    outlets = [AssetProfile(name=asset, uri=f"s3://{asset}", type="Asset")]
+    Table().transact(assets.outlet_event_actions(TIKey(dag_id, run_id, "t"), outlets, [], utcnow()))
 
 
 def _asset_event_records(asset: str) -> list[dict[str, Any]]:

@@ -35,19 +35,26 @@ def with_relatives(dag_id: str, task_ids: Collection[str], *, upstream: bool, do
 
 
 def clear(dag_id: str, run_id: str, task_ids: set[str] | None, *, dry_run: bool) -> list[Item]:
-    """Clear the run's instances of `task_ids` (all when None) and return them as they now are;
-    a dry run returns them unchanged. An empty selection clears nothing, not the whole run."""
+    """Clear the run's instances of `task_ids` (all when None) and return them as the clear left
+    them (no read after the write: a fault there would answer 503 to a clear that happened, and
+    the client's retry would clear again); a dry run returns them unchanged. An empty selection
+    clears nothing, not the whole run."""
     if task_ids is not None and not task_ids:
         return []
-    if not dry_run:
-        runs.clear(dag_id, run_id, task_ids=task_ids)
-        schedule_soon(dag_id, run_id)
-    tis = _run_tis(dag_id, run_id)
-    return [ti for ti in tis if task_ids is None or ti["task_id"] in task_ids]
+    if dry_run:
+        tis = _run_tis(dag_id, run_id)
+        return [ti for ti in tis if task_ids is None or ti["task_id"] in task_ids]
+    cleared = runs.clear(dag_id, run_id, task_ids=task_ids)
+    schedule_soon(dag_id, run_id)
+    return sorted(cleared, key=_order)
 
 
 def _run_tis(dag_id: str, run_id: str) -> list[Item]:
     run, tis = DagRuns().with_task_instances(dag_id, run_id)
     if run is None:
         raise DagRunNotFound(dag_id, run_id)
-    return sorted(tis, key=lambda ti: (ti["task_id"], int(ti.get("map_index", -1))))
+    return sorted(tis, key=_order)
+
+
+def _order(ti: Item) -> tuple[str, int]:
+    return ti["task_id"], int(ti.get("map_index", -1))

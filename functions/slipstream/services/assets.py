@@ -6,20 +6,21 @@ import json
 from datetime import datetime
 from typing import Any
 
+from slipstream.auth.tokens import TIKey
 from slipstream.execution_api.datamodels.common import AssetProfile
 from slipstream.store import keys
 from slipstream.store.assets import EVENT_PREFIX, Assets
-from slipstream.store.codec import Item, fmt_time
+from slipstream.store.codec import fmt_time
 from slipstream.store.table import put_action
 
 
-def record_outlet_events(
-    ti: Item, task_outlets: list[AssetProfile], outlet_events: list[dict[str, Any]], now: datetime
-) -> None:
-    """One event per outlet asset (extras from the matching outlet event) plus one per alias event.
-
-    Ids come from one counter update; the events, their alias copies and the asset registrations
-    go in transactions of at most 100 writes.
+def outlet_event_actions(
+    source: TIKey, task_outlets: list[AssetProfile], outlet_events: list[dict[str, Any]], now: datetime
+) -> list[dict[str, Any]]:
+    """The writes recording a successful TI's asset events: one event per outlet asset (extras
+    from the matching outlet event) plus one per alias event, their alias copies and the asset
+    registrations. Ids come from one counter update, made here; the writes are the caller's to
+    make, in the transaction that moves the TI to success.
     """
     events: list[dict[str, Any]] = []
     for event in outlet_events:
@@ -48,7 +49,7 @@ def record_outlet_events(
                 }
             )
     if not events:
-        return
+        return []
     store = Assets()
     ids = store.allocate_ids(len(events))
     timestamp = fmt_time(now)
@@ -62,10 +63,10 @@ def record_outlet_events(
             "asset_name": event["name"],
             "asset_uri": event["uri"],
             "extra": json.dumps(event["extra"]),
-            "source_dag_id": ti["dag_id"],
-            "source_run_id": ti["run_id"],
-            "source_task_id": ti["task_id"],
-            "source_map_index": ti.get("map_index", -1),
+            "source_dag_id": source.dag_id,
+            "source_run_id": source.run_id,
+            "source_task_id": source.task_id,
+            "source_map_index": source.map_index,
             "partition_key": event["partition_key"],
             "source_aliases": [event["alias"]] if event["alias"] else [],
         }
@@ -78,5 +79,4 @@ def record_outlet_events(
             aliased.add((event["alias"], event["name"]))
     for alias, name in aliased:
         actions.append(put_action({"PK": keys.alias_pk(alias), "SK": keys.asset_pk(name), "name": name}))
-    for start in range(0, len(actions), 100):
-        store.table.transact(actions[start : start + 100])
+    return actions

@@ -55,16 +55,22 @@ def finish(tis: TaskInstances, key: TIKey, ti_id: str, payload: TIStateUpdate) -
         return tis.reschedule(key, ti_id, fields, row)
 
     state, fields = _fields(payload, now)
-    ti = tis.finish(key, ti_id, state, fields)
-    if ti is None:
-        return False
-    if state == "failed" and ti.get("fail_fast"):
-        stop_remaining(tis, key)
     if payload.state == "success" and (payload.task_outlets or payload.outlet_events):
-        assets.record_outlet_events(ti, payload.task_outlets, payload.outlet_events, now)
-    if state in SCHEDULING_STATES:
+        # The events are written with the transition: a retry after a fault neither loses nor
+        # repeats them.
+        events = assets.outlet_event_actions(key, payload.task_outlets, payload.outlet_events, now)
+        changed = tis.finish_with(key, ti_id, state, fields, events)
+    else:
+        ti = tis.finish(key, ti_id, state, fields)
+        changed = ti is not None
+        if state == "failed":
+            # On a replay too: the first attempt may have failed between its write and this.
+            ti = ti or tis.get(key)
+            if ti is not None and ti.get("fail_fast"):
+                stop_remaining(tis, key)
+    if changed and state in SCHEDULING_STATES:
         _fast_path(key)
-    return True
+    return changed
 
 
 def _fast_path(key: TIKey) -> None:

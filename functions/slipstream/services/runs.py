@@ -95,13 +95,14 @@ def require_dag(dag_id: str) -> Item:
         raise DagNotFound(f"Dag with dag_id: '{dag_id}' not found") from None
 
 
-def clear(dag_id: str, run_id: str, *, task_ids: set[str] | None = None) -> int:
+def clear(dag_id: str, run_id: str, *, task_ids: set[str] | None = None) -> list[Item]:
     """Re-run a run (or some of its tasks): each cleared TI gets a new id and starts over.
 
     As in Airflow: a running TI becomes `restarting` (its worker's next heartbeat sees the id has
     moved and stops the task); any other TI becomes null with `max_tries = try_number + retries`.
     The run goes back to `queued`. One transaction per 99 TIs, each update conditioned on the id
-    that was read, so a TI that moved meanwhile is never clobbered. Returns the number cleared.
+    that was read, so a TI that moved meanwhile is never clobbered. Returns the cleared TIs as
+    the clear left them.
     """
     runs = DagRuns()
     for _attempt in range(5):
@@ -110,7 +111,8 @@ def clear(dag_id: str, run_id: str, *, task_ids: set[str] | None = None) -> int:
             runs.get(dag_id, run_id)
         assert run is not None
         selected = [ti for ti in tis if task_ids is None or ti["task_id"] in task_ids]
-        actions = [_clear_action(ti) for ti in selected]
+        cleared = [_cleared(ti) for ti in selected]
+        actions = [_clear_action(old, new) for old, new in zip(selected, cleared, strict=True)]
         run_update = update_action(
             keys.run_pk(dag_id, run_id),
             keys.RUN_SK,
@@ -128,24 +130,37 @@ def clear(dag_id: str, run_id: str, *, task_ids: set[str] | None = None) -> int:
                 runs.table.transact(rest[start : start + 100])
         except TransactionCancelled:
             continue
-        return len(selected)
+        return cleared
     raise RuntimeError("clear kept racing with concurrent updates")
 
 
-def _clear_action(ti: Item) -> dict[str, Any]:
+def _cleared(ti: Item) -> Item:
+    """The TI as clearing leaves it: a new id; a running one `restarting`, any other null with
+    `max_tries = try_number + retries`."""
     task = json.loads(ti.get("task", "{}"))
-    running = ti.get("state") == "running"
-    new_state = "restarting" if running else None
+    item = {**ti, "id": str(uuid7()), "cleared": True}
+    item["max_tries"] = int(ti.get("try_number", 0)) + int(task.get("retries", 0))
+    item.pop("end_date", None)
+    if ti.get("state") == "running":
+        now = fmt_time(utcnow())
+        item.update(state="restarting", GSI2PK=keys.status_pk("restarting"), GSI2SK=now)
+    else:
+        for name in ("state", "start_date", "hostname", "pid", "unixname", "GSI2PK", "GSI2SK"):
+            item.pop(name, None)
+    return item
+
+
+def _clear_action(ti: Item, cleared: Item) -> dict[str, Any]:
     sets = "#id = :new, cleared = :true, max_tries = :max_tries"
     vals: dict[str, Any] = {
         "old": ti["id"],
-        "new": str(uuid7()),
+        "new": cleared["id"],
         "true": True,
-        "max_tries": int(ti.get("try_number", 0)) + int(task.get("retries", 0)),
+        "max_tries": cleared["max_tries"],
     }
-    if new_state:
+    if cleared.get("state"):
         sets += ", #state = :state, GSI2PK = :status, GSI2SK = :now"
-        vals.update(state=new_state, status=keys.status_pk(new_state), now=fmt_time(utcnow()))
+        vals.update(state=cleared["state"], status=cleared["GSI2PK"], now=cleared["GSI2SK"])
         removes = " REMOVE end_date"
     else:
         removes = " REMOVE #state, end_date, start_date, hostname, pid, unixname, GSI2PK, GSI2SK"

@@ -1,7 +1,7 @@
 """The one place that talks to DynamoDB: typed calls, error translation, round-trip discipline.
 
 Every method is exactly one DynamoDB request. Throttling and service errors become `Retryable`
-(the API answers 503 so that clients back off and retry; nothing was written). A failed condition
+(the API answers 503 so that clients back off and retry; this request wrote nothing). A failed condition
 is returned to the caller, with the item as it was, so that one round trip both attempts a
 transition and explains a refusal.
 """
@@ -56,12 +56,15 @@ def values(**kwargs: Any) -> dict[str, Any]:
 
 
 @contextmanager
-def _translated() -> Iterator[None]:
+def translated() -> Iterator[None]:
+    """AWS errors as the store's: throttling and server errors (any service's 5xx, after the
+    client's own retries) become `Retryable`, a refused value `Rejected`."""
     try:
         yield
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code")
-        if code in _RETRYABLE:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code in _RETRYABLE or status >= 500:
             raise Retryable(str(code)) from exc
         if code == "ValidationException":
             raise Rejected(str(exc.response["Error"].get("Message", ""))) from exc
@@ -77,7 +80,7 @@ class Table:
         return aws.dynamodb()
 
     def get(self, pk: str, sk: str, *, consistent: bool = True) -> Item | None:
-        with _translated():
+        with translated():
             response = self.client.get_item(TableName=self.name, Key=key(pk, sk), ConsistentRead=consistent)
         raw = response.get("Item")
         return from_item(raw) if raw else None
@@ -93,7 +96,7 @@ class Table:
     ) -> Item | None:
         kwargs: dict[str, Any] = {"TableName": self.name, "Item": to_item(item), "ReturnValues": returns}
         _add_condition(kwargs, condition, names, values, return_old=True)
-        with _translated():
+        with translated():
             try:
                 response = self.client.put_item(**kwargs)
             except self.client.exceptions.ConditionalCheckFailedException as exc:
@@ -120,7 +123,7 @@ class Table:
             "ReturnValues": returns,
         }
         _add_condition(kwargs, condition, names, values, return_old=True)
-        with _translated():
+        with translated():
             try:
                 response = self.client.update_item(**kwargs)
             except self.client.exceptions.ConditionalCheckFailedException as exc:
@@ -140,7 +143,7 @@ class Table:
     ) -> Item | None:
         kwargs: dict[str, Any] = {"TableName": self.name, "Key": key(pk, sk), "ReturnValues": returns}
         _add_condition(kwargs, condition, names, values, return_old=True)
-        with _translated():
+        with translated():
             try:
                 response = self.client.delete_item(**kwargs)
             except self.client.exceptions.ConditionalCheckFailedException as exc:
@@ -197,7 +200,7 @@ class Table:
         while True:
             if limit is not None:
                 kwargs["Limit"] = limit - len(items)
-            with _translated():
+            with translated():
                 response = self.client.query(**kwargs)
             items.extend(from_item(i) for i in response.get("Items", []))
             last = response.get("LastEvaluatedKey")
@@ -214,7 +217,7 @@ class Table:
             items.append(
                 {kind: {"TableName": self.name, "ReturnValuesOnConditionCheckFailure": "ALL_OLD", **body}}
             )
-        with _translated():
+        with translated():
             try:
                 self.client.transact_write_items(TransactItems=items)
             except self.client.exceptions.TransactionCanceledException as exc:
@@ -234,7 +237,7 @@ class Table:
             chunk, pending = pending[:100], pending[100:]
             request: dict[str, Any] = {self.name: {"Keys": chunk, "ConsistentRead": consistent}}
             while request:
-                with _translated():
+                with translated():
                     response = self.client.batch_get_item(RequestItems=request)
                 out.extend(from_item(i) for i in response.get("Responses", {}).get(self.name, []))
                 request = response.get("UnprocessedKeys") or {}

@@ -11,6 +11,7 @@ second read.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +26,14 @@ from slipstream.store.errors import (
     TaskInstanceMoved,
     TaskInstanceNotFound,
 )
-from slipstream.store.table import ConditionFailed, Table, TransactionCancelled, check_action, put_action
+from slipstream.store.table import (
+    ConditionFailed,
+    Table,
+    TransactionCancelled,
+    check_action,
+    put_action,
+    update_action,
+)
 from slipstream.store.table import values as _values
 
 TERMINAL_STATES = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
@@ -46,6 +54,28 @@ STARTABLE_STATES = ("queued", "restarting")
 RETRY_REASON_LIMIT = 500
 
 NAMES = {"#state": "state", "#id": "id"}
+FINISH_CONDITION = "#id = :id AND #state = :running"
+
+
+def _transition(
+    ti_id: str, state: str, fields: dict[str, Any], since: str | None
+) -> tuple[str, dict[str, str], dict[str, Any]]:
+    """The update expression, names and values of running -> `state` (under FINISH_CONDITION);
+    a None field is removed."""
+    names = dict(NAMES)
+    vals: dict[str, Any] = {"id": ti_id, "running": "running", "target": state}
+    sets = ["#state = :target"]
+    removes = []
+    fields = {**status_index(state, since or fmt_time(utcnow())), **fields}
+    for i, (name, value) in enumerate(fields.items()):
+        names[f"#f{i}"] = name
+        if value is None:
+            removes.append(f"#f{i}")
+        else:
+            sets.append(f"#f{i} = :f{i}")
+            vals[f"f{i}"] = value
+    update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    return update, names, vals
 
 
 @dataclass(frozen=True)
@@ -183,25 +213,12 @@ class TaskInstances:
         Returns the TI as it is now, or None when the TI already was in `state` (a replayed
         request: nothing is changed, the caller answers 200).
         """
-        names = dict(NAMES)
-        vals: dict[str, Any] = {"id": ti_id, "running": "running", "target": state}
-        sets = ["#state = :target"]
-        removes = []
-        since = fields.get("end_date") or fmt_time(utcnow())
-        fields = {**status_index(state, str(since)), **fields}
-        for i, (name, value) in enumerate(fields.items()):
-            names[f"#f{i}"] = name
-            if value is None:
-                removes.append(f"#f{i}")
-            else:
-                sets.append(f"#f{i} = :f{i}")
-                vals[f"f{i}"] = value
-        update = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        update, names, vals = _transition(ti_id, state, fields, fields.get("end_date"))
         try:
             return self.table.update(
                 *_ti_pk_sk(key),
                 update,
-                condition="#id = :id AND #state = :running",
+                condition=FINISH_CONDITION,
                 names=names,
                 values=_values(**vals),
                 returns="ALL_NEW",
@@ -209,34 +226,53 @@ class TaskInstances:
         except ConditionFailed as refused:
             return self._refused_finish(refused.item, ti_id, state)
 
-    def reschedule(self, key: TIKey, ti_id: str, fields: dict[str, Any], row: Item) -> bool:
-        """running -> up_for_reschedule, adding the TaskReschedule `row` in the same transaction.
-        Returns False for an idempotent replay."""
-        state = "up_for_reschedule"
-        pk, sk = _ti_pk_sk(key)
-        names = dict(NAMES)
-        vals: dict[str, Any] = {"id": ti_id, "running": "running", "target": state}
-        sets = ["#state = :target"]
-        fields = {**status_index(state, str(fields["reschedule_date"])), **fields}
-        for i, (name, value) in enumerate(fields.items()):
-            names[f"#f{i}"] = name
-            sets.append(f"#f{i} = :f{i}")
-            vals[f"f{i}"] = value
-        update = {
-            "Update": {
-                "Key": {"PK": {"S": pk}, "SK": {"S": sk}},
-                "UpdateExpression": "SET " + ", ".join(sets) + " ADD task_reschedule_count :one",
-                "ConditionExpression": "#id = :id AND #state = :running",
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": _values(**vals, one=1),
-            }
-        }
+    def finish_with(
+        self,
+        key: TIKey,
+        ti_id: str,
+        state: str,
+        fields: dict[str, Any],
+        along: Sequence[dict[str, Any]],
+        *,
+        since: str | None = None,
+        count: str | None = None,
+    ) -> bool:
+        """`finish`, with writes that must not happen without the transition nor it without them
+        (a reschedule row, asset events): one transaction, the TI's update first. `count` names
+        a counter of the TI to increment. Returns False for an idempotent replay.
+
+        Beyond the 100 writes of a transaction, the writes that do not fit go first, in their
+        own transactions: a fault between them and the transition can make a retry repeat them.
+        """
+        update, names, vals = _transition(ti_id, state, fields, since or fields.get("end_date"))
+        if count:
+            update += f" ADD {count} :one"
+            vals["one"] = 1
+        transition = update_action(
+            *_ti_pk_sk(key), update, FINISH_CONDITION, names=names, values=_values(**vals)
+        )
+        ahead, last = along[: max(0, len(along) - 99)], along[max(0, len(along) - 99) :]
+        for start in range(0, len(ahead), 100):
+            self.table.transact(ahead[start : start + 100])
         try:
-            self.table.transact([update, put_action(row)])
+            self.table.transact([transition, *last])
         except TransactionCancelled as refused:
             self._refused_finish(refused.items[0], ti_id, state)
             return False
         return True
+
+    def reschedule(self, key: TIKey, ti_id: str, fields: dict[str, Any], row: Item) -> bool:
+        """running -> up_for_reschedule, adding the TaskReschedule `row` in the same transaction.
+        Returns False for an idempotent replay."""
+        return self.finish_with(
+            key,
+            ti_id,
+            "up_for_reschedule",
+            fields,
+            [put_action(row)],
+            since=str(fields["reschedule_date"]),
+            count="task_reschedule_count",
+        )
 
     @staticmethod
     def _refused_finish(item: Item | None, ti_id: str, state: str) -> None:

@@ -15,7 +15,14 @@ from slipstream.core.settings import get_settings
 from slipstream.store import keys
 from slipstream.store.codec import Item, fmt_time, utcnow
 from slipstream.store.errors import StoreError
-from slipstream.store.table import ConditionFailed, Table, TransactionCancelled, check_action, put_action
+from slipstream.store.table import (
+    ConditionFailed,
+    Table,
+    TransactionCancelled,
+    check_action,
+    put_action,
+    translated,
+)
 
 
 def _object_key(dag_id: str, run_id: str, task_id: str, key: str, map_index: int) -> str:
@@ -60,12 +67,13 @@ class XComs:
         }
         if len(encoded.encode()) > settings.xcom_offload_bytes:
             object_key = _object_key(dag_id, run_id, task_id, key, map_index)
-            aws.s3().put_object(
-                Bucket=settings.bucket_name,
-                Key=object_key,
-                Body=encoded.encode(),
-                ContentType="application/json",
-            )
+            with translated():
+                aws.s3().put_object(
+                    Bucket=settings.bucket_name,
+                    Key=object_key,
+                    Body=encoded.encode(),
+                    ContentType="application/json",
+                )
             item["s3_key"] = object_key
         else:
             item["value"] = encoded
@@ -73,9 +81,10 @@ class XComs:
         # tells us (without a read) whether the old item had one.
         if self._write(item, replace_offloaded="s3_key" in item, run_known=run_known):
             return
-        aws.s3().delete_object(
-            Bucket=settings.bucket_name, Key=_object_key(dag_id, run_id, task_id, key, map_index)
-        )
+        with translated():
+            aws.s3().delete_object(
+                Bucket=settings.bucket_name, Key=_object_key(dag_id, run_id, task_id, key, map_index)
+            )
         self._write(item, replace_offloaded=True, run_known=run_known)
 
     def _write(self, item: Item, *, replace_offloaded: bool, run_known: bool) -> bool:
@@ -105,7 +114,8 @@ class XComs:
             keys.run_pk(dag_id, run_id), keys.xcom_sk(task_id, key, map_index), returns="ALL_OLD"
         )
         if old and old.get("s3_key"):
-            aws.s3().delete_object(Bucket=get_settings().bucket_name, Key=old["s3_key"])
+            with translated():
+                aws.s3().delete_object(Bucket=get_settings().bucket_name, Key=old["s3_key"])
 
     def get(self, dag_id: str, run_id: str, task_id: str, key: str, map_index: int) -> Item | None:
         return self.table.get(keys.run_pk(dag_id, run_id), keys.xcom_sk(task_id, key, map_index))
@@ -124,6 +134,7 @@ class XComs:
     def encoded_value(item: Item) -> str:
         """The stored JSON text of an XCom (fetched from S3 when it was offloaded)."""
         if "s3_key" in item:
-            body = aws.s3().get_object(Bucket=get_settings().bucket_name, Key=item["s3_key"])["Body"]
-            return str(body.read().decode())
+            with translated():
+                body = aws.s3().get_object(Bucket=get_settings().bucket_name, Key=item["s3_key"])["Body"]
+                return str(body.read().decode())
         return str(item["value"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -23,6 +24,7 @@ from slipstream.services import marking, runs
 from slipstream.services.follow_up import schedule_soon
 from slipstream.store.dag_runs import DagRuns
 from slipstream.store.dags import Dags
+from slipstream.store.errors import Retryable
 
 router = APIRouter(prefix="/dags/{dag_id}/dagRuns", tags=["DagRun"])
 
@@ -42,7 +44,11 @@ async def trigger_dag_run(
         triggering_user_name=claims.subject,
     )
     schedule_soon(dag_id, run["run_id"])
-    return DAGRunResponse.of(DagRuns().get(dag_id, run["run_id"]))
+    # The run as the fast path left it; if that read fails, as written: the run exists, and a 503
+    # would invite a retry answered 409 `already_exists`.
+    with suppress(Retryable):
+        run = DagRuns().get(dag_id, run["run_id"])
+    return DAGRunResponse.of(run)
 
 
 @router.get("", response_model=DAGRunCollectionResponse, responses={404: {}})

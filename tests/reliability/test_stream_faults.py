@@ -1,0 +1,116 @@
+"""A scheduler stream batch that fails halfway: the failed records are reported, the batch is
+retried, and nothing is queued twice.
+
+The batch is real: moto's stream records of three runs being created (run and TI inserts), as the
+event source mapping delivers them. Processing fails at record k (the second run's insert) by an
+injected DynamoDB throttle or SQS 503 at that record's first call, once or from there on (the
+service is down). The handler must report exactly the failed records, as Powertools' batch
+processor does; then the batch is delivered again, whole (a function error) or from the first
+failed record (what Lambda does with `ReportBatchItemFailures`), and every ready TI must end up
+queued exactly once with exactly one message.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from slipstream.core.settings import get_settings
+from slipstream.handlers.stream import handler
+from slipstream.local.events import LocalContext
+from slipstream.local.seed import register_dag, start_run
+from slipstream.scheduler import timer
+from slipstream.store.codec import utcnow
+from tests.reliability.faults import THROTTLES, UNAVAILABLE, Fault, World
+
+RUNS = ("r0", "r1", "r2")
+READY = {(run, task) for run in RUNS for task in ("a", "b")}
+
+
+def _invoke(records: list[dict[str, Any]]) -> dict[str, Any]:
+    return dict(handler({"Records": records}, LocalContext.invocation("slipstream-stream")))
+
+
+def _seq(record: dict[str, Any]) -> str:
+    return str(record["dynamodb"]["SequenceNumber"])
+
+
+def _key(message: dict[str, Any]) -> tuple[str, str]:
+    return message["ti"]["run_id"], message["ti"]["task_id"]
+
+
+def _queued_once(world: World) -> None:
+    """Each ready TI queued, first try, and exactly one message for each."""
+    tis = {(i["run_id"], i["task_id"]): i for i in world.items() if i["SK"].startswith("RUN#TI#")}
+    assert {k for k, ti in tis.items() if ti.get("state") == "queued"} == READY
+    assert all(int(tis[k]["try_number"]) == 1 for k in READY)
+    assert tis[("r0", "c")].get("state") is None
+    world.take_messages()
+    sent = Counter(_key(m) for m in world.delivered)
+    if set(sent) != READY:
+        # A send that failed after its TI was queued: a retried batch finds the TI queued and
+        # leaves it; the timer's resend finds it (as if `queued_resend_seconds` had passed). By
+        # then the TIs whose message arrived have started: only the lost ones count.
+        lost = READY - set(sent)
+        later = utcnow() + timedelta(seconds=get_settings().queued_resend_seconds + 1)
+        with world.injector.armed(None):
+            timer.resend_lost(later)
+        resent = world.take_messages()
+        world.delivered = [m for m in world.delivered if m not in resent or _key(m) in lost]
+        sent = Counter(_key(m) for m in world.delivered)
+    assert sent == Counter(READY)
+    assert all(m["ti"]["id"] == tis[_key(m)]["id"] for m in world.delivered)
+
+
+@pytest.fixture
+def batch(world: World) -> list[dict[str, Any]]:
+    register_dag("fan", tasks=[{"task_id": "a"}, {"task_id": "b"}, {"task_id": "c", "upstream": ["a"]}])
+    world.new_records()
+    for run_id in RUNS:
+        start_run("fan", run_id=run_id)
+    records = world.new_records()
+    world.save()
+    return records
+
+
+@pytest.mark.parametrize(
+    ("service", "code", "persistent"),
+    [
+        ("dynamodb", THROTTLES[0], False),
+        ("dynamodb", THROTTLES[1], True),
+        ("sqs", UNAVAILABLE, False),
+        ("sqs", UNAVAILABLE, True),
+    ],
+)
+def test_a_batch_failing_at_record_k_reports_it_and_a_redelivery_queues_each_task_once(
+    world: World, batch: list[dict[str, Any]], service: str, code: str, persistent: bool
+) -> None:
+    injector = world.injector
+    # The fault-free twin, record by record: which calls each record makes.
+    world.restore()
+    calls = []
+    for record in batch:
+        with injector.armed(None):
+            assert _invoke([record]) == {"batchItemFailures": []}
+        calls.append((injector.count("dynamodb"), injector.count("sqs")))
+    _queued_once(world)
+    scheduling = [i for i, c in enumerate(calls) if c != (0, 0)]
+    assert len(scheduling) == len(RUNS)  # the run inserts; TI inserts cost nothing
+    k = scheduling[1]
+    first_call = sum(c[0 if service == "dynamodb" else 1] for c in calls[:k])
+
+    failed = [i for i in scheduling if i >= k] if persistent else [k]
+    for whole in (True, False):
+        world.restore()
+        with injector.armed(Fault(service, first_call, code, persistent=persistent)):
+            result = _invoke(batch)
+        assert injector.injected
+        assert result == {"batchItemFailures": [{"itemIdentifier": _seq(batch[i])} for i in failed]}
+        # Redelivered whole (as after a function error), or from the first failed record (what
+        # Lambda does with ReportBatchItemFailures).
+        with injector.armed(None):
+            assert _invoke(batch if whole else batch[failed[0] :]) == {"batchItemFailures": []}
+        _queued_once(world)
