@@ -211,3 +211,25 @@ def test_key_rotation_keeps_old_tokens_valid(client: TestClient, queued: QueuedT
     fresh = execution_token(queued.item)
     assert jwt.get_unverified_header(fresh)["kid"] == "k2"
     assert _heartbeat(client, queued, fresh).status_code == 204
+
+
+def test_a_remembered_token_still_expires_and_dies_with_its_key(client: TestClient, queued: QueuedTI) -> None:
+    assert start(client, queued).status_code == 200
+    with env(SLIPSTREAM_JWT_LEEWAY="0"):
+        expires = int(time.time()) + 2
+        short = _sign(_claims(queued, exp=expires))
+        assert _heartbeat(client, queued, short).status_code == 204  # verified, and remembered
+        time.sleep(max(0.0, expires - time.time()) + 0.1)
+        expired = _heartbeat(client, queued, short)
+        assert expired.status_code == 403
+        assert expired.json()["detail"] == "Invalid auth token: token expired"
+    remembered = _sign(_claims(queued))
+    assert _heartbeat(client, queued, remembered).status_code == 204
+    # the key is retired (a ring without k1): the remembered token goes with it
+    boto3.client("secretsmanager").put_secret_value(
+        SecretId=get_settings().signing_key_secret, SecretString=new_key_document("k2")
+    )
+    forget_keys()
+    retired = _heartbeat(client, queued, remembered)
+    assert retired.status_code == 403
+    assert retired.json()["detail"] == "Invalid auth token: unknown kid"

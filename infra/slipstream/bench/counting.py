@@ -1,5 +1,9 @@
 """Counting DynamoDB round trips and the time spent in them, through botocore's event hooks.
 
+A call's time is the whole SDK call, from its first event (`provide-client-params`) to
+`after-call`: building, signing and sending the request and parsing the answer. What a handler
+spends outside it is its own cost.
+
 The hooks may fire on several threads at once (the local stack's API and stream handlers share one
 client), so updates take a lock and each call is timed on its own thread.
 """
@@ -25,7 +29,7 @@ class CallCounter:
 
     def attach(self, client: Any) -> None:
         service = client.meta.service_model.service_name
-        client.meta.events.register(f"before-call.{service}", self._before)
+        client.meta.events.register(f"provide-client-params.{service}", self._before)
         client.meta.events.register(f"after-call.{service}", self._after)
 
     def _before(self, model: Any, **_: Any) -> None:

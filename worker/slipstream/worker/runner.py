@@ -5,7 +5,8 @@ with the requests channel on fd 0, its stdout/stderr captured into the task log 
 channel on fd N (see `comms`). It has no API token and makes no HTTP call: everything goes
 through the Supervisor.
 
-One try: read `StartupDetails`, import the DAG file from its bundle, clear the XComs the server
+One try: import the DAG file (while the Supervisor's `/run` is in flight: the runner is told which
+file when it starts), read `StartupDetails`, clear the XComs the server
 lists, render templated fields (sent as `SetRenderedFields` when something rendered), run the task
 and push its return value as the `return_value` XCom, then report exactly one outcome: `SucceedTask`,
 `RetryTask` (if the server said `should_retry`), or `TaskState` failed / skipped. A runner that
@@ -21,6 +22,7 @@ import signal
 import socket
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -29,6 +31,7 @@ from pydantic import BaseModel, JsonValue
 from slipstream.sdk import _runtime
 from slipstream.sdk._baseoperator import BaseOperator
 from slipstream.sdk._context import activate, build_context
+from slipstream.sdk._dag import DAG
 from slipstream.sdk._exceptions import AirflowFailException, AirflowSkipException, AirflowTaskTerminated
 from slipstream.sdk._loader import load_dags
 from slipstream.worker.comms import RunnerChannel
@@ -80,9 +83,40 @@ def _setup_process(log_fd: int) -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
-def _load_task(startup: StartupDetails) -> BaseOperator:
+def dag_file(bundle_name: str, dag_rel_path: str) -> Path | None:
+    """Where a workload's DAG file is; None if its bundle is not configured (reported later)."""
+    try:
+        return get_settings().bundle_path(bundle_name) / dag_rel_path
+    except LookupError:
+        return None
+
+
+class _Preloaded:
+    """The DAG file imported before `StartupDetails` arrives; an import error is kept and raised
+    when the task is looked up, so it is reported as the try's failure."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._dags: dict[str, DAG] | None = None
+        self._error: Exception | None = None
+        if path is not None:
+            try:
+                self._dags = load_dags(path)
+            except Exception as exc:
+                self._error = exc
+
+    def dags(self, path: Path) -> dict[str, DAG]:
+        if path != self.path:
+            return load_dags(path)
+        if self._error is not None:
+            raise self._error
+        assert self._dags is not None
+        return self._dags
+
+
+def _load_task(startup: StartupDetails, preloaded: _Preloaded) -> BaseOperator:
     path = get_settings().bundle_path(startup.bundle_info.name) / startup.dag_rel_path
-    dags = load_dags(path)
+    dags = preloaded.dags(path)
     dag_id, task_id = startup.ti.dag_id, startup.ti.task_id
     if dag_id not in dags:
         raise LookupError(f"DAG {dag_id!r} not found in {startup.dag_rel_path}")
@@ -106,7 +140,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _execute(startup: StartupDetails) -> BaseModel:
+def _execute(startup: StartupDetails, preloaded: _Preloaded) -> BaseModel:
     """Run the task; returns its success report (failures raise)."""
     ti, run_context = startup.ti, startup.ti_context
     for key in run_context.xcom_keys_to_clear:
@@ -115,7 +149,7 @@ def _execute(startup: StartupDetails) -> BaseModel:
                 key=key, dag_id=ti.dag_id, run_id=ti.run_id, task_id=ti.task_id, map_index=ti.map_index
             )
         )
-    task = _load_task(startup)
+    task = _load_task(startup, preloaded)
     context = build_context(ti, task, run_context)
     activate(context)
     rendered = {name: _display(value) for name, value in task.render_template_fields(context).items()}
@@ -142,16 +176,17 @@ def _failure(exc: Exception, should_retry: bool) -> BaseModel:
     return TaskState(state=TerminalStateNonSuccess.FAILED, end_date=_now())
 
 
-def run(log_fd: int) -> int:
+def run(log_fd: int, dag_file: Path | None = None) -> int:
     """One try, start to report; returns the exit code. `SystemExit` and `KeyboardInterrupt`
     from task code propagate: the process then ends unreported and the Supervisor reports it."""
     _setup_process(log_fd)
     raw = RunnerChannel(socket.socket(fileno=0))
+    preloaded = _Preloaded(dag_file)
     startup = raw.read_startup()
     channel = _ShieldedChannel(raw)
     _runtime.install(channel)
     try:
-        outcome = _execute(startup)
+        outcome = _execute(startup, preloaded)
     except Exception as exc:
         outcome = _failure(exc, startup.ti_context.should_retry)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -162,7 +197,9 @@ def run(log_fd: int) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Slipstream Task Runner (started by the Supervisor)")
     parser.add_argument("--log-fd", type=int, required=True)
-    sys.exit(run(parser.parse_args().log_fd))
+    parser.add_argument("--dag-file", type=Path, help="the DAG file to import while the try starts")
+    args = parser.parse_args()
+    sys.exit(run(args.log_fd, args.dag_file))
 
 
 if __name__ == "__main__":

@@ -41,6 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -117,6 +118,11 @@ def _hostname(configured: str) -> str:
     return configured or socket.getfqdn()
 
 
+@cache
+def _unixname() -> str:
+    return getpass.getuser()
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -189,10 +195,11 @@ class Supervisor:
         pairs = [socket.socketpair() for _ in range(4)]
         ours = [pair[0] for pair in pairs]
         theirs = [pair[1] for pair in pairs]
+        dag_file = runner.dag_file(self._workload.bundle_info.name, self._workload.dag_rel_path)
         if _use_fork(self._settings.runner_start):
-            self._pid = self._fork(ours, theirs)
+            self._pid = self._fork(ours, theirs, dag_file)
         else:
-            self._pid = self._spawn(theirs)
+            self._pid = self._spawn(theirs, dag_file)
         for sock in theirs:
             sock.close()
         requests, stdout, stderr, logs = ours
@@ -209,7 +216,7 @@ class Supervisor:
             self._selector.register(self._pidfd, selectors.EVENT_READ, self._reap)
 
     @staticmethod
-    def _fork(ours: list[socket.socket], theirs: list[socket.socket]) -> int:
+    def _fork(ours: list[socket.socket], theirs: list[socket.socket], dag_file: Path | None) -> int:
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
@@ -226,7 +233,7 @@ class Supervisor:
             for sock in theirs[:3]:
                 if sock.fileno() > 2:
                     sock.close()
-            code = runner.run(theirs[3].fileno())
+            code = runner.run(theirs[3].fileno(), dag_file)
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
         except BaseException:
@@ -239,10 +246,12 @@ class Supervisor:
             os._exit(code)
 
     @staticmethod
-    def _spawn(theirs: list[socket.socket]) -> int:
+    def _spawn(theirs: list[socket.socket], dag_file: Path | None) -> int:
         requests, stdout, stderr, logs = theirs
         os.set_inheritable(logs.fileno(), True)
         argv = [sys.executable, "-m", "slipstream.worker.runner", "--log-fd", str(logs.fileno())]
+        if dag_file is not None:
+            argv += ["--dag-file", str(dag_file)]
         return os.posix_spawn(
             sys.executable,
             argv,
@@ -525,7 +534,7 @@ class Supervisor:
         self._start_runner()
         payload = TIEnterRunningPayload(
             hostname=_hostname(self._settings.hostname),
-            unixname=getpass.getuser(),
+            unixname=_unixname(),
             pid=self._pid,
             start_date=_now(),
         )
@@ -592,6 +601,7 @@ def prepare(settings: WorkerSettings) -> None:
     lookup) once in the worker, before it forks, instead of in every forked try."""
     Client(settings, "").close()
     _hostname(settings.hostname)
+    _unixname()
 
 
 def supervise(
