@@ -21,7 +21,7 @@ def test_run_returns_context_and_swaps_workload_for_execution_token(
     body = response.json()
     assert body["dag_run"]["dag_id"] == "example"
     assert body["dag_run"]["run_id"] == "manual__2026-07-01T12:00:00+00:00"
-    assert body["dag_run"]["state"] == "queued"
+    assert body["dag_run"]["state"] == "running"
     assert set(body["dag_run"]) == {
         "dag_id", "run_id", "logical_date", "data_interval_start", "data_interval_end", "run_after",
         "start_date", "end_date", "clear_number", "run_type", "state", "conf", "triggering_user_name",

@@ -39,11 +39,13 @@ class Queue:
                 self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=message["ReceiptHandle"])
 
 
-def run_task(workload: dict[str, Any], state: str = "success", **fields: Any) -> None:
-    """Start the workload's TI and report `state`, as a worker would through the API."""
+def run_task(workload: dict[str, Any], state: str = "success", *, start: bool = True, **fields: Any) -> None:
+    """Start the workload's TI (unless it runs already) and report `state`, as a worker would
+    through the API."""
     ti = workload["ti"]
     key = TIKey(ti["dag_id"], ti["run_id"], ti["task_id"], ti["map_index"])
-    TaskInstances().start(key, ti["id"], hostname="worker", unixname="u", pid=1, start_date=utcnow())
+    if start:
+        TaskInstances().start(key, ti["id"], hostname="worker", unixname="u", pid=1, start_date=utcnow())
     if state == "running":
         return
     payload = STATE.validate_python({"state": state, "end_date": utcnow(), **fields})

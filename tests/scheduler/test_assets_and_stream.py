@@ -110,7 +110,7 @@ def test_ti_state_change_record_schedules_the_run(queue: Queue) -> None:
 def test_partial_batch_failure_reports_the_failed_record(queue: Queue) -> None:
     register_dag("flow", tasks=[{"task_id": "a", "upstream": []}])
     run_id = start_run("flow")["run_id"]
-    run = DagRuns().get("flow", run_id)
+    run = {**DagRuns().get("flow", run_id), "state": "queued"}  # as a run waiting to start
     good = _record("INSERT", run, None, run)
     broken_run = {k: v for k, v in run.items() if k != "dag_id"}  # an image the handler cannot use
     bad = _record("INSERT", broken_run, None, broken_run)
@@ -133,6 +133,7 @@ def test_only_records_that_can_unblock_something_cost_an_evaluation() -> None:
         return job_for(name, item, before if name != "INSERT" else {}, after) is not None
 
     assert job("INSERT", run, None, "queued")
+    assert not job("INSERT", run, None, "running")  # created running, its first tasks queued with it
     assert job("MODIFY", run, "success", "queued")  # cleared
     assert not job("MODIFY", run, "queued", "running")
     assert not job("MODIFY", run, "running", "success")

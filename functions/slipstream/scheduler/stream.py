@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from slipstream.services import asset_triggers
-from slipstream.services.scheduling import schedule_run
+from slipstream.services.scheduling import FAST_PATH, schedule_run
 from slipstream.services.trigger_rules import TERMINAL
 from slipstream.store import keys
 from slipstream.store.dag_runs import DagRuns
@@ -47,17 +47,20 @@ RUNNERS: dict[str, Callable[..., Any]] = {
 def _may_unblock(event_name: str, sk: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     """Whether a run or TI record can let the scheduler move something.
 
-    A new run, or a run cleared back to queued, needs scheduling; a TI matters only when it
-    settles (terminal), waits to try again, or is cleared. Records of TIs being queued or
-    started, and of runs starting or ending, are the scheduler's own moves: evaluating the run
-    again for them would cost a read and find nothing to do.
+    A new run waiting to start, or a run cleared back to queued, needs scheduling; a TI matters only when it
+    settles (terminal), waits to try again, or is cleared, and not when the fast path wrote that
+    transition together with its consequences (a fresh `fast_path` token). Records of TIs being
+    queued or started, and of runs starting or ending, are the scheduler's own moves: evaluating
+    the run again for them would cost a read and find nothing to do.
     """
     if sk == keys.RUN_SK:
-        if event_name == "INSERT":
-            return True
+        if event_name == "INSERT":  # a run created running had its first tasks queued with it
+            return new.get("state") != "running"
         return event_name == "MODIFY" and new.get("state") == "queued" and old.get("state") != "queued"
     if not sk.startswith(keys.TI_PREFIX) or event_name != "MODIFY":
         return False  # a TI is inserted with its run, whose own record covers it
+    if new.get(FAST_PATH) is not None and new.get(FAST_PATH) != old.get(FAST_PATH):
+        return False  # written in one transaction with everything it made ready
     state = new.get("state")
     return state != old.get("state") and (state is None or state in UNBLOCKING_STATES)
 

@@ -1,7 +1,10 @@
 """What each task-instance transition does beyond the write itself.
 
-`/state` maps a payload to the stored fields and one conditional write; then, depending on the new
-state, fail_fast stops the rest of the run and a success records its asset events.
+`/state` maps a payload to the stored fields. A transition that can unblock something goes
+through the scheduler's fast path first: one transaction with what it makes ready
+(`scheduling.finish_and_schedule`). Otherwise it is one conditional write (a transaction with a
+success's asset events), after which fail_fast stops the rest of the run and the run is
+evaluated again, best effort (the stream handler is the safety net).
 """
 
 from __future__ import annotations
@@ -55,10 +58,18 @@ def finish(tis: TaskInstances, key: TIKey, ti_id: str, payload: TIStateUpdate) -
         return tis.reschedule(key, ti_id, fields, row)
 
     state, fields = _fields(payload, now)
+    events: list[dict[str, Any]] = []
     if payload.state == "success" and (payload.task_outlets or payload.outlet_events):
         # The events are written with the transition: a retry after a fault neither loses nor
         # repeats them.
         events = assets.outlet_event_actions(key, payload.task_outlets, payload.outlet_events, now)
+    if state in SCHEDULING_STATES and get_settings().scheduler_fast_path:
+        from slipstream.services.scheduling import finish_and_schedule
+
+        done = finish_and_schedule(tis, key, ti_id, state, fields, events)
+        if done is not None:
+            return done
+    if events:
         changed = tis.finish_with(key, ti_id, state, fields, events)
     else:
         ti = tis.finish(key, ti_id, state, fields)

@@ -9,6 +9,7 @@ from typing import Any
 
 from uuid6 import uuid7
 
+from slipstream.services.scheduling import DEFAULT_MAX_ACTIVE_RUNS, start_new_run
 from slipstream.store import keys
 from slipstream.store.codec import Item, fmt_time, utcnow
 from slipstream.store.dag_runs import RUNS_QUEUED, DagRuns
@@ -46,7 +47,9 @@ def trigger(
     partition_key: str | None = None,
     extra_actions: list[dict[str, Any]] | None = None,
 ) -> Item:
-    """Create a queued run and its TIs. Raises DagNotFound or AlreadyExists (duplicate run_id).
+    """Create a run and its TIs: running with its first tasks queued when the DAG has a free
+    max_active_runs slot (one transaction), else queued. Raises DagNotFound or AlreadyExists
+    (duplicate run_id).
 
     `extra_actions` join the transaction that creates the run (e.g. consuming asset events)."""
     dag = Dags().get(dag_id, consistent=True)
@@ -85,7 +88,14 @@ def trigger(
         "bundle_name": document.get("bundle_name", "dags-folder"),
         "fileloc": document.get("fileloc"),
     }
-    return DagRuns().create(run, document.get("tasks", []), extra_actions=extra_actions or [])
+    store = DagRuns()
+    tasks = document.get("tasks", [])
+    limit = int(document.get("max_active_runs") or DEFAULT_MAX_ACTIVE_RUNS)
+    if not dag.get("is_paused") and len(dag.get("active_runs") or ()) < limit:
+        started = start_new_run(store, run, tasks, extra_actions or [])
+        if started is not None:
+            return started
+    return store.create(run, tasks, extra_actions=extra_actions or [])
 
 
 def require_dag(dag_id: str) -> Item:

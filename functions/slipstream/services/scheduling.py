@@ -7,30 +7,51 @@ the state it read. A TI whose state moved meanwhile is simply left to whoever mo
 duplicated stream record, a retried batch or the fast path racing the stream handler can never
 queue a task twice. Messages are sent after the write; a lost send is repaired by the timer's
 queued-too-long sweep.
+
+`finish_and_schedule` is the fast path of `/state`: the same decisions, written in ONE transaction
+with the TI's own transition and conditioned on every state they read, so the transition and all
+it caused happen together or not at all. Its write carries a fresh `fast_path` token, which tells
+the stream handler that this record needs no evaluation (`scheduler.stream`).
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from uuid6 import uuid7
 
+from slipstream.auth.tokens import TIKey
 from slipstream.core.logging import logger
 from slipstream.services import dispatch, queueing
 from slipstream.services.trigger_rules import TERMINAL, UpstreamStates, decide
 from slipstream.store import keys
 from slipstream.store.codec import Item, fmt_time, parse_time, utcnow
-from slipstream.store.dag_runs import RUN_DEADLINES, DagRuns, wire_dag_run
+from slipstream.store.dag_runs import (
+    DagRuns,
+    new_task_instance,
+    queue_action,
+    queued_fields,
+    run_item,
+    started_index,
+    state_is,
+    wire_dag_run,
+)
+from slipstream.store.errors import AlreadyExists
 from slipstream.store.table import (
     ConditionFailed,
+    Conflicted,
+    Table,
     TransactionCancelled,
+    check_action,
     put_action,
     update_action,
 )
 from slipstream.store.table import values as _values
+from slipstream.store.task_instances import TaskInstances, transition_action
 
 DEFAULT_RETRY_DELAY = 300.0
 DEFAULT_MAX_RETRY_DELAY = 24 * 3600.0
@@ -38,6 +59,9 @@ DEFAULT_MAX_ACTIVE_RUNS = 16
 DEFAULT_MAX_ACTIVE_TASKS = 16
 ACTIVE_TI_STATES = frozenset({"queued", "running", "restarting"})
 FAILED_STATES = frozenset({"failed", "upstream_failed"})
+FAST_PATH = "fast_path"
+"""TI attribute: a fresh token on each transition whose consequences were written with it."""
+TRANSACTION_LIMIT = 100
 
 
 @dataclass
@@ -45,6 +69,7 @@ class Outcome:
     queued: list[str] = field(default_factory=list)
     settled: dict[str, str] = field(default_factory=dict)
     run_state: str | None = None
+    states: dict[str, str | None] = field(default_factory=dict)
 
 
 def task_of(ti: Item) -> dict[str, Any]:
@@ -85,53 +110,178 @@ def _topological(tis: list[Item]) -> list[Item]:
     return ordered
 
 
+@dataclass
+class Move:
+    """One decision as the conditional writes that make it, and the workload to send after them."""
+
+    task_id: str
+    target: str
+    """The TI's state once the move is written."""
+    actions: list[dict[str, Any]]
+    message: dict[str, Any] | None = None
+    delay: float = 0.0
+
+    def send(self) -> None:
+        if self.message is not None:
+            dispatch.send(self.message, delay_seconds=int(max(0.0, self.delay)))
+
+
+def _write_now(table: Table, move: Move) -> bool:
+    """A move as requests of its own, sent at once; False if another writer got there first."""
+    try:
+        if len(move.actions) == 1:
+            table.apply(move.actions[0])
+        else:
+            table.transact(move.actions)
+    except (ConditionFailed, TransactionCancelled):
+        return False
+    move.send()
+    return True
+
+
 def schedule_run(dag_id: str, run_id: str, *, now: datetime | None = None) -> Outcome:
     now = now or utcnow()
     runs = DagRuns()
-    outcome = Outcome()
     run, tis = runs.with_task_instances(dag_id, run_id)
     if run is None:
-        return outcome
+        return Outcome()
     if run["state"] == "queued" and tis and not _start_run(runs, run):
-        outcome.run_state = "queued"
-        return outcome
+        return Outcome(run_state="queued")
     if run["state"] != "running":
-        outcome.run_state = run["state"]
-        return outcome
+        return Outcome(run_state=run["state"])
+    outcome = _evaluate(run, tis, now, lambda move: _write_now(runs.table, move))
+    if outcome.run_state == "finished":
+        outcome.run_state = _finish_run(runs, run, tis, outcome.states)
+    return outcome
+
+
+def _evaluate(run: Item, tis: list[Item], now: datetime, write: Callable[[Move], bool]) -> Outcome:
+    """Decide every move the run's TIs call for, in topological order, handing each to `write`;
+    a move `write` refuses (the TI moved meanwhile) leaves the TI's state as read. `run_state`
+    is "finished" when every TI has settled (the caller ends the run)."""
+    outcome = Outcome()
     states = {ti["task_id"]: ti.get("state") for ti in tis}
     limit = int(run.get("max_active_tasks") or DEFAULT_MAX_ACTIVE_TASKS)
     active = sum(1 for s in states.values() if s in ACTIVE_TI_STATES)
     for ti in _topological(tis):
         task = task_of(ti)
         state = states[ti["task_id"]]
+        upstream_ids = [u for u in task.get("upstream", []) if u in states]
+        move: Move | None = None
         if state in (None, "scheduled", "restarting"):
-            upstream = UpstreamStates.of(states.get(u) for u in task.get("upstream", []) if u in states)
+            upstream = UpstreamStates.of(states.get(u) for u in upstream_ids)
             decision = (
                 "run"
                 if state == "restarting"
                 else decide(task.get("trigger_rule") or "all_success", upstream)
             )
-            if decision == "run" and active < limit and _queue(ti, run, delay=0):
-                states[ti["task_id"]] = "queued"
-                outcome.queued.append(ti["task_id"])
-                active += 1
-            elif decision in ("skipped", "upstream_failed") and _settle(ti, decision, now):
-                states[ti["task_id"]] = decision
-                outcome.settled[ti["task_id"]] = decision
+            if decision == "run" and active < limit:
+                move = _queue_move(ti, run, delay=0)
+            elif decision in ("skipped", "upstream_failed"):
+                move = _settle_move(ti, decision, now)
         elif state in ("up_for_retry", "up_for_reschedule") and active < limit:
-            due = _due(ti, task, state)
-            wait = (due - now).total_seconds()
+            wait = (_due(ti, task, state) - now).total_seconds()
             if wait <= dispatch.MAX_DELAY_SECONDS:
-                moved = _retry(ti, run, wait) if state == "up_for_retry" else _queue(ti, run, delay=wait)
-                if moved:
-                    states[ti["task_id"]] = "queued"
-                    outcome.queued.append(ti["task_id"])
-                    active += 1
-    if tis and all(s in TERMINAL for s in states.values()):
-        outcome.run_state = _finish_run(runs, run, tis, states)
-    else:
-        outcome.run_state = "running"
+                move = _retry_move(ti, run, wait) if state == "up_for_retry" else _queue_move(ti, run, wait)
+        if move is None or not write(move):
+            continue
+        states[ti["task_id"]] = move.target
+        if move.target == "queued":
+            outcome.queued.append(ti["task_id"])
+            active += 1
+        else:
+            outcome.settled[ti["task_id"]] = move.target
+    outcome.states = states
+    settled = bool(tis) and all(s in TERMINAL for s in states.values())
+    outcome.run_state = "finished" if settled else "running"
     return outcome
+
+
+def _planned(run: Item, tis: list[Item], now: datetime) -> tuple[Outcome, list[Move]]:
+    """The moves `_evaluate` decides, gathered for one transaction instead of written."""
+    moves: list[Move] = []
+
+    def gather(move: Move) -> bool:
+        moves.append(move)
+        return True
+
+    return _evaluate(run, tis, now, gather), moves
+
+
+def finish_and_schedule(
+    tis: TaskInstances,
+    key: TIKey,
+    ti_id: str,
+    state: str,
+    fields: dict[str, Any],
+    along: list[dict[str, Any]],
+) -> bool | None:
+    """`/state`'s fast path: the TI's transition, what it makes ready and the end of the run if
+    it was the last, in one transaction. True if written; False for a replay (already `state`);
+    None when one transaction cannot do it (the TI or run not as expected, a move on the TI
+    itself, fail_fast, too many writes, a concurrent writer): the caller writes the transition
+    alone and leaves the rest to `schedule_run` and the stream.
+    """
+    runs = DagRuns(tis.table)
+    run, items = runs.with_task_instances(key.dag_id, key.run_id)
+    me = next(
+        (i for i in items if i["task_id"] == key.task_id and int(i.get("map_index", -1)) == key.map_index),
+        None,
+    )
+    if run is None or run.get("state") != "running" or me is None or me.get("id") != ti_id:
+        return None
+    if me.get("state") != "running" or (state == "failed" and me.get("fail_fast")):
+        return None
+    now = utcnow()
+    moved = {**me, **{k: v for k, v in fields.items() if v is not None}, "state": state}
+    after = [moved if i is me else i for i in items]
+    outcome, moves = _planned(run, after, now)
+    if any(m.task_id == key.task_id for m in moves):
+        return None
+    written = {key.task_id, *(m.task_id for m in moves)}
+    # Every decision this transition could change read the states of the tasks downstream of
+    # what it wrote and of their other upstream tasks: they must still be as read at commit.
+    by_task = {i["task_id"]: i for i in after}
+    decided = [i for i in after if written & set(task_of(i).get("upstream", []))]
+    read = {i["task_id"] for i in decided} | {u for i in decided for u in task_of(i).get("upstream", [])}
+    checks = [by_task[t] for t in sorted(read - written) if t in by_task]
+    actions = [
+        transition_action(key, ti_id, state, {**fields, FAST_PATH: str(uuid7())}),
+        *along,
+        *(a for m in moves for a in m.actions),
+        *(_unchanged(i) for i in checks),
+    ]
+    final = _final_state(run, after, outcome.states) if outcome.run_state == "finished" else None
+    if final is not None:
+        actions += _finish_actions(run, final)
+    if len(actions) > TRANSACTION_LIMIT:
+        return None
+    try:
+        tis.table.transact(actions)
+    except TransactionCancelled as refused:
+        if refused.failed[0]:
+            tis.explain_refusal(refused.items[0], ti_id, state)
+            return False
+        return None
+    except Conflicted:
+        return None
+    try:  # written: a lost message is the timer's to resend, a waiting run its to start
+        for m in moves:
+            m.send()
+        if final is not None:
+            _run_finished(run, final)
+    except Exception:
+        logger.exception("fast path: follow-up after the transaction failed", extra={"ti_id": ti_id})
+    return True
+
+
+def _unchanged(ti: Item) -> dict[str, Any]:
+    """A condition that a TI a decision read is still as it was read (same try, same state)."""
+    vals: dict[str, Any] = {"id": ti["id"]}
+    condition = "#id = :id AND " + state_is(ti, vals)
+    return check_action(
+        ti["PK"], ti["SK"], condition, names={"#id": "id", "#state": "state"}, values=_values(**vals)
+    )
 
 
 def _due(ti: Item, task: dict[str, Any], state: str) -> datetime:
@@ -141,19 +291,17 @@ def _due(ti: Item, task: dict[str, Any], state: str) -> datetime:
     return ended + timedelta(seconds=retry_delay(task, ti))
 
 
-def _queue(ti: Item, run: Item, *, delay: float) -> bool:
-    workload = queueing.queue(ti, run)
-    if workload is None:
-        return False
-    dispatch.send(workload, delay_seconds=int(max(0.0, delay)))
-    return True
+def _queue_move(ti: Item, run: Item, delay: float) -> Move:
+    bump = 0 if ti.get("state") == "up_for_reschedule" else 1
+    message = queueing.workload(ti, run, int(ti.get("try_number", 0)) + bump)
+    return Move(ti["task_id"], "queued", [queue_action(ti, run)], message, delay)
 
 
-def _retry(ti: Item, run: Item, delay: float) -> bool:
+def _retry_move(ti: Item, run: Item, delay: float) -> Move:
     """Archive the finished try under its id, give the live TI a new id and queue the next try."""
     new_id = str(uuid7())
     now = fmt_time(utcnow())
-    history = {k: v for k, v in ti.items() if k not in ("GSI2PK", "GSI2SK", "dag_run")}
+    history = {k: v for k, v in ti.items() if k not in ("GSI2PK", "GSI2SK", "dag_run", FAST_PATH)}
     history["SK"] = keys.try_sk(ti["task_id"], int(ti.get("map_index", -1)), int(ti.get("try_number", 0)))
     snapshot = json.dumps(wire_dag_run(run), separators=(",", ":"))
     live = update_action(
@@ -176,42 +324,39 @@ def _retry(ti: Item, run: Item, delay: float) -> bool:
             status=keys.status_pk("queued"),
         ),
     )
-    try:
-        DagRuns().table.transact([put_action(history, "attribute_not_exists(PK)"), live])
-    except TransactionCancelled:
-        return False
-    moved = {**ti, "id": new_id}
-    workload = queueing.workload(moved, run, int(ti.get("try_number", 0)) + 1)
-    dispatch.send(workload, delay_seconds=int(max(0.0, delay)))
-    return True
+    message = queueing.workload({**ti, "id": new_id}, run, int(ti.get("try_number", 0)) + 1)
+    return Move(
+        ti["task_id"], "queued", [put_action(history, "attribute_not_exists(PK)"), live], message, delay
+    )
 
 
-def _settle(ti: Item, state: str, now: datetime) -> bool:
+def _settle_move(ti: Item, state: str, now: datetime) -> Move:
     """None -> skipped / upstream_failed without running (conditional on the state read)."""
-    stamp = fmt_time(now)
-    condition = "attribute_not_exists(#state)" if ti.get("state") is None else "#state = :was"
-    vals: dict[str, Any] = {"target": state, "now": stamp}
-    if ti.get("state") is not None:
-        vals["was"] = ti["state"]
-    try:
-        DagRuns().table.update(
-            ti["PK"],
-            ti["SK"],
-            "SET #state = :target, start_date = :now, end_date = :now",
-            condition=condition,
-            names={"#state": "state"},
-            values=_values(**vals),
-        )
-    except ConditionFailed:
-        return False
-    return True
+    vals: dict[str, Any] = {"target": state, "now": fmt_time(now), "id": ti["id"]}
+    condition = "#id = :id AND " + state_is(ti, vals)
+    action = update_action(
+        ti["PK"],
+        ti["SK"],
+        "SET #state = :target, start_date = :now, end_date = :now",
+        condition,
+        names={"#state": "state", "#id": "id"},
+        values=_values(**vals),
+    )
+    return Move(ti["task_id"], state, [action])
 
 
-def _start_run(runs: DagRuns, run: Item) -> bool:
-    """queued -> running, if the DAG is not paused and has a free max_active_runs slot. The slot
-    (a set of run ids on the DAG item) and the run's state move in one transaction."""
+def _target(action: dict[str, Any]) -> tuple[str, str]:
+    """The (PK, SK) a transaction action writes."""
+    ((_, body),) = action.items()
+    key = body.get("Key") or body["Item"]
+    return key["PK"]["S"], key["SK"]["S"]
+
+
+def _slot_action(run: Item) -> dict[str, Any]:
+    """Take one of the DAG's max_active_runs slots (a set of run ids on the DAG item), if the DAG
+    is not paused and one is free."""
     limit = int(run.get("max_active_runs") or DEFAULT_MAX_ACTIVE_RUNS)
-    slot = update_action(
+    return update_action(
         keys.dag_pk(run["dag_id"]),
         keys.DAG_SK,
         "ADD active_runs :run",
@@ -219,59 +364,112 @@ def _start_run(runs: DagRuns, run: Item) -> bool:
         " OR size(active_runs) < :limit OR contains(active_runs, :run_id))",
         values=_values(run={run["run_id"]}, false=False, limit=limit, run_id=run["run_id"]),
     )
+
+
+def _start_run(runs: DagRuns, run: Item) -> bool:
+    """queued -> running, if the DAG is not paused and has a free max_active_runs slot: the slot
+    and the run's state move in one transaction."""
     now = utcnow()
+    index = started_index(run, now)
+    sets = "SET #state = :running, start_date = :now"
     vals: dict[str, Any] = {"running": "running", "queued": "queued", "now": fmt_time(now)}
-    timeout = run.get("dagrun_timeout")
-    if timeout is None:
-        index = " REMOVE GSI2PK, GSI2SK"
+    if index["GSI2PK"] is None:
+        update = sets + " REMOVE GSI2PK, GSI2SK"
     else:  # the timer's sweep finds it by its deadline
-        index = ", GSI2PK = :deadlines, GSI2SK = :deadline"
-        deadline = fmt_time(now + timedelta(seconds=float(timeout)))
-        vals.update(deadlines=RUN_DEADLINES, deadline=f"{deadline}#{run['dag_id']}#{run['run_id']}")
+        update = sets + ", GSI2PK = :deadlines, GSI2SK = :deadline"
+        vals.update(deadlines=index["GSI2PK"], deadline=index["GSI2SK"])
     start = update_action(
-        run["PK"],
-        run["SK"],
-        "SET #state = :running, start_date = :now" + index,
-        "#state = :queued",
-        names={"#state": "state"},
-        values=_values(**vals),
+        run["PK"], run["SK"], update, "#state = :queued", names={"#state": "state"}, values=_values(**vals)
     )
     try:
-        runs.table.transact([slot, start])
+        runs.table.transact([_slot_action(run), start])
     except TransactionCancelled:
         return False
     run.update(state="running", start_date=vals["now"])
     return True
 
 
-def _finish_run(runs: DagRuns, run: Item, tis: list[Item], states: dict[str, str | None]) -> str:
-    """success or failed, as Airflow decides it: failed if a leaf task failed (or, under fail_fast,
-    any task did); the run's max_active_runs slot is released in the same transaction."""
-    downstream = {u for ti in tis for u in task_of(ti).get("upstream", [])}
-    leaves = [ti["task_id"] for ti in tis if ti["task_id"] not in downstream]
-    failed = any(states[t] in FAILED_STATES for t in leaves) or (
-        bool(run.get("fail_fast")) and any(s == "failed" for s in states.values())
-    )
-    final = "failed" if failed else "success"
+def start_new_run(
+    runs: DagRuns, run: Item, tasks: list[dict[str, Any]], extra_actions: list[dict[str, Any]]
+) -> Item | None:
+    """Create a run already running, its ready tasks already queued, in one transaction with
+    its max_active_runs slot; then send their messages. None when that cannot be done (no free
+    slot, a paused DAG, a first decision that is not to queue, more than one transaction): the
+    caller creates the run queued and the scheduler starts it. Raises AlreadyExists."""
+    now = utcnow()
+    item = run_item({**run, "state": "running", "start_date": fmt_time(now)})
+    tis = [new_task_instance(item, task) for task in tasks]
+    slot = _slot_action(item)
+    if any(_target(action) == _target(slot) for action in extra_actions):
+        return None  # one transaction writes an item once (asset triggers move the DAG's watermark)
+    _, moves = _planned(item, tis, now)
+    if (
+        any(move.target != "queued" for move in moves)
+        or 2 + len(extra_actions) + len(tis) > TRANSACTION_LIMIT
+    ):
+        return None
+    queued = {move.task_id for move in moves}
+    written = [{**ti, **queued_fields(ti, item)} if ti["task_id"] in queued else ti for ti in tis]
     try:
         runs.table.transact(
             [
-                update_action(
-                    run["PK"],
-                    run["SK"],
-                    "SET #state = :final, end_date = :now REMOVE GSI2PK, GSI2SK",
-                    "#state = :running",
-                    names={"#state": "state"},
-                    values=_values(final=final, running="running", now=fmt_time(utcnow())),
-                ),
-                release_slot_action(run["dag_id"], run["run_id"]),
+                put_action(item, "attribute_not_exists(PK)"),
+                slot,
+                *extra_actions,
+                *(put_action(ti, "attribute_not_exists(PK)") for ti in written),
             ]
         )
+    except TransactionCancelled as refused:
+        if refused.failed[0]:
+            raise AlreadyExists(
+                f"A run already exists for Dag '{run['dag_id']}' with run_id '{run['run_id']}'"
+            ) from None
+        return None
+    try:  # written: a lost message is the timer's to resend
+        for move in moves:
+            move.send()
+    except Exception:
+        logger.exception("could not send a new run's first messages", extra={"run_id": run["run_id"]})
+    return item
+
+
+def _final_state(run: Item, tis: list[Item], states: dict[str, str | None]) -> str:
+    """success or failed, as Airflow decides it once every TI settled: failed if a leaf task
+    failed (or, under fail_fast, any task did)."""
+    downstream = {u for ti in tis for u in task_of(ti).get("upstream", [])}
+    leaves = [t for t in states if t not in downstream]
+    failed = any(states[t] in FAILED_STATES for t in leaves) or (
+        bool(run.get("fail_fast")) and any(s == "failed" for s in states.values())
+    )
+    return "failed" if failed else "success"
+
+
+def _finish_actions(run: Item, final: str) -> list[dict[str, Any]]:
+    """The run ends (out of the timer's deadline index) and gives its max_active_runs slot back."""
+    end = update_action(
+        run["PK"],
+        run["SK"],
+        "SET #state = :final, end_date = :now REMOVE GSI2PK, GSI2SK",
+        "#state = :running",
+        names={"#state": "state"},
+        values=_values(final=final, running="running", now=fmt_time(utcnow())),
+    )
+    return [end, release_slot_action(run["dag_id"], run["run_id"])]
+
+
+def _finish_run(runs: DagRuns, run: Item, tis: list[Item], states: dict[str, str | None]) -> str:
+    final = _final_state(run, tis, states)
+    try:
+        runs.table.transact(_finish_actions(run, final))
     except TransactionCancelled:
         return str(runs.get(run["dag_id"], run["run_id"])["state"])
+    _run_finished(run, final)
+    return final
+
+
+def _run_finished(run: Item, final: str) -> None:
     logger.info("dag run finished", extra={"dag_id": run["dag_id"], "run_id": run["run_id"], "state": final})
     start_next_queued_run(run["dag_id"])
-    return final
 
 
 def release_slot_action(dag_id: str, run_id: str) -> dict[str, Any]:

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from uuid6 import uuid7
 
 from slipstream.store import keys
-from slipstream.store.codec import Item, fmt_time, utcnow
+from slipstream.store.codec import Item, fmt_time, parse_time, utcnow
 from slipstream.store.errors import AlreadyExists, NotFound
-from slipstream.store.table import ConditionFailed, Table, TransactionCancelled, put_action
+from slipstream.store.table import ConditionFailed, Table, TransactionCancelled, put_action, update_action
 from slipstream.store.table import values as _values
 
 TRANSACTION_LIMIT = 100
@@ -81,6 +82,36 @@ def new_task_instance(run: Item, task: dict[str, Any], map_index: int = -1) -> I
     }
 
 
+def run_item(run: Item) -> Item:
+    """The stored run: its keys, its listing index (GSI1), and on GSI2 either the queue of runs
+    waiting to start or, once running with a dagrun_timeout, its deadline."""
+    sort_date = run.get("logical_date") or run["run_after"]
+    item = {
+        **run,
+        "PK": keys.run_pk(run["dag_id"], run["run_id"]),
+        "SK": keys.RUN_SK,
+        "GSI1PK": keys.dag_pk(run["dag_id"]),
+        "GSI1SK": f"{sort_date}#{run['run_id']}",
+        "sort_date": sort_date,
+    }
+    if run["state"] == "queued":
+        item.update(
+            GSI2PK=RUNS_QUEUED, GSI2SK=f"{run.get('queued_at') or sort_date}#{run['dag_id']}#{run['run_id']}"
+        )
+    else:
+        item.update(started_index(run, parse_time(run["start_date"]) or utcnow()))
+    return {k: v for k, v in item.items() if v is not None or k not in ("GSI2PK", "GSI2SK")}
+
+
+def started_index(run: Item, start: datetime) -> dict[str, str | None]:
+    """GSI2 of a run started at `start`: its deadline if it has a dagrun_timeout, else none."""
+    timeout = run.get("dagrun_timeout")
+    if timeout is None:
+        return {"GSI2PK": None, "GSI2SK": None}
+    deadline = fmt_time(start + timedelta(seconds=float(timeout)))
+    return {"GSI2PK": RUN_DEADLINES, "GSI2SK": f"{deadline}#{run['dag_id']}#{run['run_id']}"}
+
+
 class DagRuns:
     def __init__(self, table: Table | None = None) -> None:
         self.table = table or Table()
@@ -88,20 +119,9 @@ class DagRuns:
     def create(
         self, run: Item, tasks: Iterable[dict[str, Any]], extra_actions: list[dict[str, Any]] | None = None
     ) -> Item:
-        """Create the run item and one TI per task. The run's own put is conditional, so a
-        duplicated trigger (same run_id) creates nothing and raises AlreadyExists."""
-        pk = keys.run_pk(run["dag_id"], run["run_id"])
-        sort_date = run.get("logical_date") or run["run_after"]
-        item = {
-            **run,
-            "PK": pk,
-            "SK": keys.RUN_SK,
-            "GSI1PK": keys.dag_pk(run["dag_id"]),
-            "GSI1SK": f"{sort_date}#{run['run_id']}",
-            "GSI2PK": RUNS_QUEUED,
-            "GSI2SK": f"{run.get('queued_at') or sort_date}#{run['dag_id']}#{run['run_id']}",
-            "sort_date": sort_date,
-        }
+        """Create the run item (queued) and one TI per task. The run's own put is conditional, so
+        a duplicated trigger (same run_id) creates nothing and raises AlreadyExists."""
+        item = run_item(run)
         tis = [new_task_instance(item, task) for task in tasks]
         extra = extra_actions or []
         head = TRANSACTION_LIMIT - 1 - len(extra)
@@ -172,36 +192,51 @@ class DagRuns:
         return True
 
     def mark_queued(self, ti: Item, run: Item) -> bool:
-        """Move a TI from the state it was read in into `queued`; False if it moved meanwhile.
-
-        try_number goes up by one except when coming back from up_for_reschedule. The TI keeps a
-        snapshot of its run (the `dag_run` that `/run` returns) so that `/run` is one round trip.
-        """
-        from_reschedule = ti.get("state") == "up_for_reschedule"
-        names = {"#state": "state", "#id": "id"}
-        vals: dict[str, Any] = {
-            "id": ti["id"],
-            "queued": "queued",
-            "snapshot": json.dumps(wire_dag_run(run), separators=(",", ":")),
-            "now": fmt_time(utcnow()),
-            "inc": 0 if from_reschedule else 1,
-            "status": keys.status_pk("queued"),
-        }
-        if "state" in ti:
-            condition = "#id = :id AND #state = :expected"
-            vals["expected"] = ti["state"]
-        else:
-            condition = "#id = :id AND attribute_not_exists(#state)"
+        """Move a TI from the state it was read in into `queued`; False if it moved meanwhile."""
         try:
-            self.table.update(
-                ti["PK"],
-                ti["SK"],
-                "SET #state = :queued, dag_run = :snapshot, queued_at = :now, GSI2PK = :status,"
-                " GSI2SK = :now ADD try_number :inc",
-                condition=condition,
-                names=names,
-                values=_values(**vals),
-            )
+            self.table.apply(queue_action(ti, run))
         except ConditionFailed:
             return False
         return True
+
+
+def queued_fields(ti: Item, run: Item) -> Item:
+    """What queueing sets on a TI read in state `ti["state"]`: try_number goes up by one except
+    when coming back from up_for_reschedule; the TI keeps a snapshot of its run (the `dag_run`
+    that `/run` returns) so that `/run` is one round trip."""
+    bump = 0 if ti.get("state") == "up_for_reschedule" else 1
+    now = fmt_time(utcnow())
+    return {
+        "state": "queued",
+        "try_number": int(ti.get("try_number", 0)) + bump,
+        "dag_run": json.dumps(wire_dag_run(run), separators=(",", ":")),
+        "queued_at": now,
+        "GSI2PK": keys.status_pk("queued"),
+        "GSI2SK": now,
+    }
+
+
+def queue_action(ti: Item, run: Item) -> dict[str, Any]:
+    """The conditional write that moves a TI from the state it was read in into `queued`."""
+    fields = queued_fields(ti, run)
+    names = {f"#f{i}": name for i, name in enumerate(fields)}
+    vals: dict[str, Any] = {f"f{i}": value for i, value in enumerate(fields.values())}
+    vals["id"] = ti["id"]
+    condition = "#id = :id AND " + state_is(ti, vals)
+    return update_action(
+        ti["PK"],
+        ti["SK"],
+        "SET " + ", ".join(f"#f{i} = :f{i}" for i in range(len(fields))),
+        condition,
+        names={**names, "#state": "state", "#id": "id"},
+        values=_values(**vals),
+    )
+
+
+def state_is(item: Item, vals: dict[str, Any]) -> str:
+    """A condition that `item` is still in the state it was read in (null included); adds the
+    value it needs to `vals` as `:was`."""
+    if item.get("state") is None:
+        return "attribute_not_exists(#state)"
+    vals["was"] = item["state"]
+    return "#state = :was"

@@ -37,6 +37,10 @@ class ConditionFailed(Exception):
     item: Item | None
 
 
+class Conflicted(Retryable):
+    """A transaction met another one in flight on one of its items; nothing was written."""
+
+
 @dataclass
 class TransactionCancelled(Exception):
     """A transaction was refused by a condition; `items[i]` is the current item of action i
@@ -208,6 +212,17 @@ class Table:
                 return items
             kwargs["ExclusiveStartKey"] = last
 
+    def apply(self, action: dict[str, Any]) -> None:
+        """One `Put` or `Update` action (as `put_action` / `update_action` build them) as a single
+        request of its own, outside a transaction. A failed condition raises `ConditionFailed`."""
+        ((kind, body),) = action.items()
+        call = {"Put": self.client.put_item, "Update": self.client.update_item}[kind]
+        with translated():
+            try:
+                call(TableName=self.name, **body)
+            except self.client.exceptions.ConditionalCheckFailedException as exc:
+                raise _condition_failed(exc) from None
+
     def transact(self, actions: Sequence[dict[str, Any]]) -> None:
         """One TransactWriteItems. Each action is `{"Put": {...}}`, `{"Update": {...}}`, ... with
         the table name filled in here. Refusals raise `TransactionCancelled`."""
@@ -222,10 +237,10 @@ class Table:
                 self.client.transact_write_items(TransactItems=items)
             except self.client.exceptions.TransactionCanceledException as exc:
                 reasons = exc.response.get("CancellationReasons", [])
-                if any(
-                    r.get("Code") in _RETRYABLE or r.get("Code") == "TransactionConflict" for r in reasons
-                ):
-                    raise Retryable("transaction conflict") from exc
+                if any(r.get("Code") == "TransactionConflict" for r in reasons):
+                    raise Conflicted("transaction conflict") from exc
+                if any(r.get("Code") in _RETRYABLE for r in reasons):
+                    raise Retryable("throttled in a transaction") from exc
                 failed = [r.get("Code") == "ConditionalCheckFailed" for r in reasons]
                 old = [from_item(r["Item"]) if r.get("Item") else None for r in reasons]
                 raise TransactionCancelled(items=old, failed=failed) from None

@@ -78,6 +78,23 @@ def _transition(
     return update, names, vals
 
 
+def transition_action(
+    key: TIKey,
+    ti_id: str,
+    state: str,
+    fields: dict[str, Any],
+    *,
+    since: str | None = None,
+    count: str | None = None,
+) -> dict[str, Any]:
+    """running -> `state` as a transaction action; `count` names a counter to increment."""
+    update, names, vals = _transition(ti_id, state, fields, since or fields.get("end_date"))
+    if count:
+        update += f" ADD {count} :one"
+        vals["one"] = 1
+    return update_action(*_ti_pk_sk(key), update, FINISH_CONDITION, names=names, values=_values(**vals))
+
+
 @dataclass(frozen=True)
 class Started:
     """Outcome of `/run`: the TI as it is now running, and what the run context needs."""
@@ -224,7 +241,7 @@ class TaskInstances:
                 returns="ALL_NEW",
             )
         except ConditionFailed as refused:
-            return self._refused_finish(refused.item, ti_id, state)
+            return self.explain_refusal(refused.item, ti_id, state)
 
     def finish_with(
         self,
@@ -244,20 +261,14 @@ class TaskInstances:
         Beyond the 100 writes of a transaction, the writes that do not fit go first, in their
         own transactions: a fault between them and the transition can make a retry repeat them.
         """
-        update, names, vals = _transition(ti_id, state, fields, since or fields.get("end_date"))
-        if count:
-            update += f" ADD {count} :one"
-            vals["one"] = 1
-        transition = update_action(
-            *_ti_pk_sk(key), update, FINISH_CONDITION, names=names, values=_values(**vals)
-        )
+        transition = transition_action(key, ti_id, state, fields, since=since, count=count)
         ahead, last = along[: max(0, len(along) - 99)], along[max(0, len(along) - 99) :]
         for start in range(0, len(ahead), 100):
             self.table.transact(ahead[start : start + 100])
         try:
             self.table.transact([transition, *last])
         except TransactionCancelled as refused:
-            self._refused_finish(refused.items[0], ti_id, state)
+            self.explain_refusal(refused.items[0], ti_id, state)
             return False
         return True
 
@@ -275,7 +286,9 @@ class TaskInstances:
         )
 
     @staticmethod
-    def _refused_finish(item: Item | None, ti_id: str, state: str) -> None:
+    def explain_refusal(item: Item | None, ti_id: str, state: str) -> None:
+        """Why running -> `state` was refused, from the item as it stood: 404 (another TI id),
+        nothing (already in `state`: a replay), else 409."""
         if not _same_ti(item, ti_id):
             raise TaskInstanceNotFound
         assert item is not None

@@ -38,11 +38,14 @@ def start_run(dag_id: str = "example", run_id: str | None = None, **kwargs: Any)
 
 
 def queue_ti(dag_id: str, run_id: str, task_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Queue one TI the way the scheduler does; returns (TI item as read, ExecuteTask workload)."""
+    """Queue one TI the way the scheduler does, unless the trigger queued it already (a first
+    task of a run started at once); returns (TI item as read, ExecuteTask workload)."""
     dag_runs = DagRuns()
     run, tis = dag_runs.with_task_instances(dag_id, run_id)
     assert run is not None
     ti = next(t for t in tis if t["task_id"] == task_id)
+    if ti.get("state") == "queued":
+        return ti, queueing.workload(ti, run, int(ti["try_number"]))
     message = queueing.queue(ti, run)
     assert message is not None
     return ti, message

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import suppress
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response, status
@@ -21,10 +20,8 @@ from slipstream.management_api.datamodels.dag_runs import (
 from slipstream.management_api.datamodels.task_instances import TaskInstanceCollectionResponse
 from slipstream.management_api.security import admin_claims
 from slipstream.services import marking, runs
-from slipstream.services.follow_up import schedule_soon
 from slipstream.store.dag_runs import DagRuns
 from slipstream.store.dags import Dags
-from slipstream.store.errors import Retryable
 
 router = APIRouter(prefix="/dags/{dag_id}/dagRuns", tags=["DagRun"])
 
@@ -33,7 +30,8 @@ router = APIRouter(prefix="/dags/{dag_id}/dagRuns", tags=["DagRun"])
 async def trigger_dag_run(
     dag_id: str, body: TriggerDAGRunPostBody, claims: Annotated[AdminClaims, Depends(admin_claims)]
 ) -> DAGRunResponse:
-    """Create a `manual` run. A paused DAG's run is created too, and waits until it is unpaused."""
+    """Create a `manual` run: running at once when the DAG has a free slot; a paused DAG's run
+    is created too, and waits until it is unpaused. Answered as written (no read after it)."""
     run = runs.trigger(
         dag_id,
         run_id=body.dag_run_id,
@@ -43,11 +41,6 @@ async def trigger_dag_run(
         note=body.note,
         triggering_user_name=claims.subject,
     )
-    schedule_soon(dag_id, run["run_id"])
-    # The run as the fast path left it; if that read fails, as written: the run exists, and a 503
-    # would invite a retry answered 409 `already_exists`.
-    with suppress(Retryable):
-        run = DagRuns().get(dag_id, run["run_id"])
     return DAGRunResponse.of(run)
 
 
