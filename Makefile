@@ -8,7 +8,7 @@ AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
 AIRFLOW_TASK_SDK := apache-airflow-task-sdk==1.3.2
 AIRFLOW_CORE := apache-airflow-core==3.3.2
 
-.PHONY: install test lint typecheck pytest bench conformance demo local airflow-venv sam-venv sam-validate sam-build deploy clean
+.PHONY: install test lint typecheck pytest bench soak conformance demo local airflow-venv sam-venv sam-validate sam-build deploy clean
 
 install: $(STAMP)
 
@@ -62,6 +62,11 @@ test: lint typecheck pytest
 
 bench: install airflow-venv
 	SLIPSTREAM_AIRFLOW_PYTHON=$(abspath $(AIRFLOW_VENV))/bin/python $(BIN)/python -m slipstream.bench
+
+# Workers SIGKILLed at random under 2,000 tasks on a local stack (docs/reliability.md: it needs
+# far more memory and time than 2 cores give; `python -m slipstream.chaos --runs 25` runs 500).
+soak: install
+	$(BIN)/python -m slipstream.chaos
 
 conformance: install airflow-venv
 	SLIPSTREAM_AIRFLOW_PYTHON=$(abspath $(AIRFLOW_VENV))/bin/python $(BIN)/pytest -q -m conformance tests/conformance

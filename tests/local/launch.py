@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import os
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+from slipstream.local.moto import free_port
+from slipstream.local.stack import StackInfo
 
 
 def start_local_stack(
@@ -32,3 +40,20 @@ def start_local_stack(
             raise AssertionError(f"no ready line from the local stack:\n{output.read_text()}")
         time.sleep(0.1)
     return process
+
+
+@contextmanager
+def running_stack(cwd: Path, env: dict[str, str], workers: int = 0) -> Iterator[StackInfo]:
+    """A local stack with `workers` workers of its own (tests usually run theirs), what it wrote in
+    `.slipstream/local.json`; stopped (SIGTERM, then SIGKILL) when the block ends."""
+    args = ["--port", str(free_port()), "--workers", str(workers), "--dags-folder", str(cwd)]
+    process = start_local_stack(args, cwd, env)
+    try:
+        yield StackInfo(**json.loads((cwd / ".slipstream" / "local.json").read_text()))
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from slipstream.chaos.fleet import alive, process_tree
 from slipstream.local.moto import free_port
 from slipstream.local.stack import STREAM_HANDLER, TIMER_HANDLER
 from tests.local.launch import start_local_stack
@@ -65,32 +66,6 @@ def _require_scheduler() -> None:
             pytest.fail(f"{module} does not exist yet: the local stack cannot schedule without it")
 
 
-def _descendants(pid: int) -> set[tuple[int, str]]:
-    """(pid, start time) of every process below `pid`, from /proc (the start time tells reused pids apart)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            children.setdefault(int(fields[1]), []).append(int(entry.name))
-    found: set[tuple[int, str]] = set()
-    pending = [pid]
-    while pending:
-        for child in children.get(pending.pop(), []):
-            found.add((child, _start_time(child)))
-            pending.append(child)
-    return found
-
-
-def _start_time(pid: int) -> str:
-    try:
-        return (Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split())[19]
-    except OSError:
-        return ""
-
-
 @pytest.fixture
 def stack(tmp_path: Path) -> Iterator[Stack]:
     _require_scheduler()
@@ -128,10 +103,10 @@ def test_a_dag_runs_end_to_end_and_the_stack_stops_cleanly(stack: Stack) -> None
     shown = stack.cli("runs", "show", "pipeline", run_id)
     assert "consume" in shown.stdout and "success" in shown.stdout
 
-    processes = _descendants(stack.process.pid)
+    processes = process_tree(stack.process.pid)
     assert len(processes) >= 2  # moto and the worker
     stack.process.send_signal(signal.SIGTERM)
     assert stack.process.wait(timeout=60) == 0
     assert not (stack.cwd / ".slipstream" / "local.json").exists()
-    left = {(pid, started) for pid, started in processes if _start_time(pid) == started}
+    left = alive(processes)
     assert not left, f"processes left behind: {left}"

@@ -94,3 +94,29 @@ def test_a_concurrent_upstream_success_is_never_missed(queue: Queue) -> None:
     assert states("fan_in", run_id) == {"a": "success", "b": "success", "c": "queued"}
     assert _item("fan_in", run_id, "b")[FAST_PATH]  # b's fast path won
     assert FAST_PATH not in _item("fan_in", run_id, "a")  # a's went the long way: the stream evaluates it
+
+
+def test_two_last_tasks_settling_at_once_still_end_the_run(queue: Queue) -> None:
+    """a and b are the run's only tasks; each one's fast path reads the other running. Were both
+    written, neither would end the run and the stream would skip both records."""
+    register_dag("pair", tasks=[{"task_id": "a", "upstream": []}, {"task_id": "b", "upstream": []}])
+    run_id = start_run("pair")["run_id"]
+    workloads = {w["ti"]["task_id"]: w for w in queue.take()}
+    run_task(workloads["a"], "running")
+    run_task(workloads["b"], "running")
+    client = aws.dynamodb()
+    raced: list[bool] = []
+
+    def b_finishes_first(**_: Any) -> None:
+        if not raced:
+            raced.append(True)
+            run_task(workloads["b"], "success", start=False)
+
+    client.meta.events.register_first("before-call.dynamodb.TransactWriteItems", b_finishes_first)
+    try:
+        run_task(workloads["a"], "success", start=False)
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", b_finishes_first)
+
+    assert raced
+    assert run_state("pair", run_id) == "success"

@@ -245,13 +245,18 @@ def finish_and_schedule(
     decided = [i for i in after if written & set(task_of(i).get("upstream", []))]
     read = {i["task_id"] for i in decided} | {u for i in decided for u in task_of(i).get("upstream", [])}
     checks = [by_task[t] for t in sorted(read - written) if t in by_task]
+    final = _final_state(run, after, outcome.states) if outcome.run_state == "finished" else None
+    unsettled = sorted(t for t, s in outcome.states.items() if s not in TERMINAL and t not in written)
+    if final is None and unsettled and not read & set(unsettled):
+        # "the run goes on" read that task unsettled: were it to settle first, its own
+        # transition would have seen this one running, and nobody would end the run
+        checks.append(by_task[unsettled[0]])
     actions = [
         transition_action(key, ti_id, state, {**fields, FAST_PATH: str(uuid7())}),
         *along,
         *(a for m in moves for a in m.actions),
         *(_unchanged(i) for i in checks),
     ]
-    final = _final_state(run, after, outcome.states) if outcome.run_state == "finished" else None
     if final is not None:
         actions += _finish_actions(run, final)
     if len(actions) > TRANSACTION_LIMIT:

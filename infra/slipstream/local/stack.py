@@ -57,6 +57,8 @@ class StackInfo:
     admin_token: str
     aws_endpoint_url: str
     region: str
+    worker_queues: str
+    """What a worker of this stack polls (SLIPSTREAM_WORKER_QUEUES): the task queues' URLs."""
 
 
 class LocalStack:
@@ -123,8 +125,9 @@ class LocalStack:
             admin_token=mint_admin_token("local-admin", ttl=ADMIN_TOKEN_TTL),
             aws_endpoint_url=endpoint,
             region=region,
+            worker_queues=",".join(resources.queue_urls.values()),
         )
-        self._start_workers(info, resources)
+        self._start_workers(info)
         self._write_local_file(info)
         return info
 
@@ -190,11 +193,11 @@ class LocalStack:
 
         self._exit.callback(stop_scheduler)
 
-    def _start_workers(self, info: StackInfo, resources: LocalResources) -> None:
+    def _start_workers(self, info: StackInfo) -> None:
         env = {
             **os.environ,
             "SLIPSTREAM_EXECUTION_API_URL": info.execution_api_url,
-            "SLIPSTREAM_WORKER_QUEUES": ",".join(resources.queue_urls.values()),
+            "SLIPSTREAM_WORKER_QUEUES": info.worker_queues,
             "SLIPSTREAM_DAGS_FOLDER": str(self.dags_folder),
             "SLIPSTREAM_WORKER_LOG_DIR": str(self.task_log_dir),
         }

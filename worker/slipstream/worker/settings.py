@@ -55,6 +55,13 @@ class WorkerSettings(BaseSettings):
         description="SQS queues to poll, comma-separated queue URLs or names.",
     )
     worker_parallelism: int = Field(4, ge=1, description="Tasks one worker runs at the same time.")
+    worker_poll_seconds: int = Field(
+        20,
+        ge=1,
+        le=20,
+        description="SQS long poll of an idle worker (s). A stopping worker lets the poll return and "
+        "hands back what it brought, so it stops within this (plus its tries' grace).",
+    )
     worker_grace: float = Field(
         60.0, ge=0, description="On SIGTERM, seconds running tasks get to finish before they are stopped."
     )

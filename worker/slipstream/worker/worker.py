@@ -8,9 +8,11 @@ copying a lock another thread holds.
 
 A message is deleted once `/run` has answered for it (started; or 404/409: the TI is gone, already
 finished, or running elsewhere). Until then the worker keeps it invisible, renewing a `_LEASE`
-while the try's process lives, and it comes back if this worker dies, so a queue needs a redrive
-policy for workloads that can never start. With `--runtime airflow`, Airflow's process makes the
-`/run` call, and its exit stands for the answer (see `slipstream.worker.airflow_runtime`).
+while the try's process lives; it comes back `_RETRY_AFTER` seconds after a try that ended without
+an answer (the API unreachable beyond the client's retries), or after the queue's visibility
+timeout if this worker dies. So a queue needs a redrive policy for workloads that can never start.
+With `--runtime airflow`, Airflow's process makes the `/run` call, and its exit stands for the
+answer (see `slipstream.worker.airflow_runtime`).
 
 SIGTERM (ECS stopping the task) or SIGINT: stop receiving, give running tries
 `SLIPSTREAM_WORKER_GRACE` seconds, then SIGTERM their Supervisors, which stop their runners and
@@ -44,11 +46,13 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
     from mypy_boto3_sqs.type_defs import MessageTypeDef
 
-_LONG_POLL = 20
 """SQS's longest wait; split between the queues when the worker is idle."""
 _LEASE = 120
 """Seconds of invisibility a renewal gives a message whose try has not settled it yet; renewed at
 half-time, so the queue's own visibility timeout must be at least half of it."""
+_RETRY_AFTER = 10
+"""Seconds until a message whose `/run` got no answer is delivered again; without this it would wait
+out the queue's visibility timeout (300 s), long after the API is back."""
 
 
 @dataclass
@@ -82,6 +86,9 @@ class Worker:
         self._next_queue = 0
         prepare(settings)
 
+    def _stopping(self) -> bool:
+        return self._stop_requested_at is not None
+
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if self._stop_requested_at is None:
             self._stop_requested_at = time.monotonic()
@@ -95,8 +102,13 @@ class Worker:
         _say("Worker started", queues=self._queue_urls, parallelism=self._parallelism, pid=os.getpid())
         while self._stop_requested_at is None or self._tries:
             if self._stop_requested_at is None and len(self._tries) < self._parallelism:
-                for message in self._receive():
-                    self._start(message)
+                received = self._receive()
+                if self._stopping():  # during the poll: what it brought is another worker's at once
+                    for queue_url, message in received:
+                        self._hand_back(queue_url, message["ReceiptHandle"], after=0)
+                else:
+                    for item in received:
+                        self._start(item)
             else:
                 self._wait(0.5)
             self._collect()
@@ -111,7 +123,7 @@ class Worker:
         answers must not wait for a long poll), a long one when idle."""
         queue_url = self._queue_urls[self._next_queue]
         self._next_queue = (self._next_queue + 1) % len(self._queue_urls)
-        wait = 1 if self._tries else max(1, _LONG_POLL // len(self._queue_urls))
+        wait = 1 if self._tries else max(1, self._settings.worker_poll_seconds // len(self._queue_urls))
         try:
             response = self._sqs.receive_message(
                 QueueUrl=queue_url,
@@ -179,6 +191,15 @@ class Worker:
         except Exception as exc:
             _say("Could not delete a started workload's message", level="error", error=repr(exc))
 
+    def _hand_back(self, queue_url: str, receipt: str, *, after: int = _RETRY_AFTER) -> None:
+        """Make a message visible again `after` seconds from now."""
+        try:
+            self._sqs.change_message_visibility(
+                QueueUrl=queue_url, ReceiptHandle=receipt, VisibilityTimeout=after
+            )
+        except Exception as exc:
+            _say("Could not hand back an unstarted workload's message", level="error", error=repr(exc))
+
     # --- tries ------------------------------------------------------------------------------
 
     def _wait(self, timeout: float) -> None:
@@ -188,10 +209,12 @@ class Worker:
             time.sleep(timeout)
 
     def _settle(self, attempt: _Try) -> None:
-        """Delete the message if `/run` answered. Only called when the pipe has something to say
-        (a byte, or EOF because the try's process exited), so the read never blocks."""
+        """Delete the message if `/run` answered, else hand it back. Only called when the pipe has
+        something to say (a byte, or EOF because the try's process exited), so the read never blocks."""
         if os.read(attempt.answered, 1):
             self._delete(attempt)
+        else:
+            self._hand_back(attempt.queue_url, attempt.receipt)
         self._selector.unregister(attempt.answered)
         os.close(attempt.answered)
 
