@@ -102,7 +102,8 @@ class Outcome:
     """How a try ended, as far as this worker knows."""
 
     state: str | None
-    """The state reported to the API (None if nothing was: the server stopped the try)."""
+    """The state the API took from this try (None if none: the server stopped the try, or refused
+    or never received the report)."""
     exit_code: int | None
     """The runner's exit code; negative for a signal."""
     http_calls: dict[str, int]
@@ -398,7 +399,7 @@ class Supervisor:
         self._send_state(payload)
 
     def _send_state(self, payload: TIStateUpdate) -> None:
-        self._state = payload.state.value
+        """Report `payload`; the try's outcome is that state once the server took it."""
         self._pending = payload
         try:
             self._client.set_state(self._ti_id, payload)
@@ -407,6 +408,7 @@ class Supervisor:
                 self._pending = None  # the server decided; replaying cannot change its mind
             raise
         self._pending = None
+        self._state = payload.state.value
 
     def _finish(self) -> None:
         """Report what the runner could not (§6 of the module docstring)."""
