@@ -13,6 +13,8 @@ from slipstream.local.moto import use_offline_credentials
 
 RESULTS = Path("bench-results.json")
 TARGETS = {
+    "api.heartbeat.own_ms": 1,
+    "api.cold_start_ms": 1000,
     "scheduler.latency_ms": 50,
     "worker.overhead_ms": 10,
     "task.http_calls": 3,
