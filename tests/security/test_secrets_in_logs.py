@@ -1,6 +1,7 @@
 """Secrets never reach a log: the API's Powertools output, the scheduler handlers' output, and a
 worker's per-try log file and stdout echo. The task under test reads a connection and a variable
-whose key marks it secret (Airflow's sensitive words); every token involved is a secret too."""
+whose key marks it secret (Airflow's sensitive words) and prints both: the worker masks them.
+Every token involved is a secret too."""
 
 from __future__ import annotations
 
@@ -121,6 +122,8 @@ def test_a_worker_logs_no_secret(
     assert supervise(workload).state == "success"
     per_try = "".join(p.read_text() for p in (tmp_path / "logs").rglob("*.log"))
     assert "characters" in per_try, "the per-try log holds the task's output"
+    # what the task printed and logged with the secrets in it, masked as Airflow masks them
+    assert "connecting with ***" in per_try and "the key is ***" in per_try
     captured = capfd.readouterr()
     secrets = {"password": PASSWORD, "variable": SECRET_VALUE, "workload token": workload.token}
     assert _leaks(per_try + captured.out + captured.err, secrets) == []

@@ -1,4 +1,7 @@
-"""A task that uses a secret variable and a connection's password without printing either."""
+"""A task that uses a secret variable and a connection's password, and prints both (carelessly,
+as tasks do): the worker's log must show them masked."""
+
+import logging
 
 from slipstream.sdk import DAG, Connection, Variable, task
 
@@ -9,5 +12,7 @@ with DAG("secrets", tags=["security"]):
         password = Connection.get("warehouse").password
         api_key = Variable.get("api_secret")
         print(f"password has {len(password)} characters, the key {len(api_key)}")
+        print(f"connecting with {password}")
+        logging.getLogger("secrets").warning("the key is %s", api_key)
 
     use_secrets()

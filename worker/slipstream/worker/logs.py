@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from slipstream.worker.masking import Masker
 from slipstream.worker.models import TaskInstance
 
 if TYPE_CHECKING:
@@ -50,6 +51,8 @@ class TaskLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = self.path.open("a", encoding="utf-8")
         self._echo_fd = echo_fd
+        self.masker = Masker()
+        """Secrets the try's task may print: masked in every record written."""
         self._identity = {
             "ti_id": str(ti.id),
             "dag_id": ti.dag_id,
@@ -60,6 +63,7 @@ class TaskLog:
         }
 
     def write(self, record: dict[str, Any]) -> None:
+        record = self.masker.redact(record)
         record.setdefault("timestamp", _now())
         self._file.write(json.dumps(record, default=str) + "\n")
         if self._echo_fd is not None:

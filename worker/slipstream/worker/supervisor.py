@@ -350,12 +350,17 @@ class Supervisor:
             case SetExecutionTimeout():
                 self._timeout_at = time.monotonic() + request.seconds
             case GetVariable():
-                return VariableResult.model_validate(client.get_variable(request.key).model_dump())
+                variable = client.get_variable(request.key)
+                self._log.masker.variable(variable.key, variable.value)
+                return VariableResult.model_validate(variable.model_dump())
             case PutVariable():
+                self._log.masker.variable(request.key, request.value)
                 body = VariablePostBody(val=request.value, description=request.description)
                 client.put_variable(request.key, body)
             case GetConnection():
-                return ConnectionResult.model_validate(client.get_connection(request.conn_id).model_dump())
+                connection = client.get_connection(request.conn_id)
+                self._log.masker.connection(connection.password, connection.extra)
+                return ConnectionResult.model_validate(connection.model_dump())
             case GetXCom():
                 try:
                     xcom = client.get_xcom(
