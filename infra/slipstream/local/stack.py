@@ -43,7 +43,8 @@ TIMER_HANDLER = "slipstream.handlers.timer.handler"
 STATE_DIR = Path(".slipstream")
 LOCAL_FILE = "local.json"
 ADMIN_TOKEN_TTL = 30 * 86400  # the signing key, and so the token, dies with the stack
-WORKER_STOP_TIMEOUT = 10.0  # nothing outlives the stack, so an idle worker's long poll is not waited out
+WORKER_STOP_TIMEOUT = 10.0
+"""Seconds the workers get to stop: their grace (5 s) and their short SQS poll (5 s) fit in it."""
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -202,6 +203,7 @@ class LocalStack:
             "SLIPSTREAM_WORKER_LOG_DIR": str(self.task_log_dir),
         }
         env.setdefault("SLIPSTREAM_WORKER_GRACE", "5")
+        env.setdefault("SLIPSTREAM_WORKER_POLL_SECONDS", "5")
         workers = [
             Child(
                 f"worker-{n}",
