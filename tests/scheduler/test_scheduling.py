@@ -154,6 +154,27 @@ def test_max_active_runs_holds_later_runs_until_a_slot_frees(queue: Queue) -> No
     assert [w["ti"]["run_id"] for w in queue.take()] == ["second"]
 
 
+def test_waiting_runs_start_in_logical_date_order_and_only_they_are_read(queue: Queue) -> None:
+    from datetime import UTC, datetime
+
+    from slipstream.store.dag_runs import DagRuns
+
+    register_dag("backlog", tasks=[_t("t")], max_active_runs=1)
+    day = lambda d: datetime(2026, 7, d, tzinfo=UTC)  # noqa: E731
+    start_run("backlog", run_id="first", logical_date=day(1))
+    for run_id, logical_date in (("late", day(9)), ("early", day(3)), ("other", day(5))):
+        start_run("backlog", run_id=run_id, logical_date=logical_date)
+    register_dag("neighbour", tasks=[_t("t")], max_active_runs=1)
+    start_run("neighbour", run_id="busy")
+    start_run("neighbour", run_id="waits")  # another DAG's waiting run is not ours
+    # the lookup reads the DAG's range of the waiting-runs index, not its history
+    assert DagRuns().waiting("backlog") == ["early", "other", "late"]
+    [first] = [w for w in queue.take() if w["ti"]["run_id"] == "first"]
+    run_task(first)
+    assert run_state("backlog", "early") == "running"
+    assert DagRuns().waiting("backlog") == ["other", "late"]
+
+
 def test_paused_dag_runs_wait(queue: Queue) -> None:
     from slipstream.store.dags import Dags
 

@@ -32,9 +32,8 @@ class Job:
 
 
 def _schedule_queued_runs(dag_id: str) -> None:
-    for run in DagRuns().list_for_dag(dag_id, newest_first=False):
-        if run.get("state") == "queued":
-            schedule_run(dag_id, run["run_id"])
+    for run_id in DagRuns().waiting(dag_id):
+        schedule_run(dag_id, run_id)
 
 
 RUNNERS: dict[str, Callable[..., Any]] = {

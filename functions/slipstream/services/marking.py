@@ -20,7 +20,7 @@ from typing import Any, Literal
 from slipstream.core.logging import logger
 from slipstream.services.follow_up import release_slot_action, schedule_soon, start_waiting_run
 from slipstream.store.codec import Item, fmt_time, parse_time, utcnow
-from slipstream.store.dag_runs import RUNS_QUEUED, DagRunNotFound, DagRuns
+from slipstream.store.dag_runs import DagRunNotFound, DagRuns, waiting_values
 from slipstream.store.errors import Conflict
 from slipstream.store.table import TransactionCancelled, update_action
 from slipstream.store.table import values as _values
@@ -96,10 +96,10 @@ def _run_action(run: Item, marking: Marking, now: str) -> dict[str, Any]:
     vals: dict[str, Any] = {"target": "failed" if marking == "timed_out" else marking, "now": now}
     if marking == "queued":  # as Airflow: it starts afresh, so its dagrun_timeout counts anew
         update = (
-            "SET #state = :target, queued_at = :now, GSI2PK = :waiting, GSI2SK = :since"
+            "SET #state = :target, queued_at = :now, GSI2PK = :waiting, GSI2SK = :position"
             " REMOVE end_date, start_date"
         )
-        vals.update(waiting=RUNS_QUEUED, since=f"{now}#{run['dag_id']}#{run['run_id']}")
+        vals.update(waiting_values(run))
     else:
         update = "SET #state = :target, end_date = :now REMOVE GSI2PK, GSI2SK"
     condition = "#state = :was"

@@ -12,7 +12,7 @@ from uuid6 import uuid7
 from slipstream.services.scheduling import DEFAULT_MAX_ACTIVE_RUNS, start_new_run
 from slipstream.store import keys
 from slipstream.store.codec import Item, fmt_time, utcnow
-from slipstream.store.dag_runs import RUNS_QUEUED, DagRuns
+from slipstream.store.dag_runs import DagRuns, waiting_values
 from slipstream.store.dags import DagNotFound, Dags
 from slipstream.store.table import TransactionCancelled, update_action
 from slipstream.store.table import values as _values
@@ -126,12 +126,10 @@ def clear(dag_id: str, run_id: str, *, task_ids: set[str] | None = None) -> list
         run_update = update_action(
             keys.run_pk(dag_id, run_id),
             keys.RUN_SK,
-            "SET #state = :queued, clear_number = clear_number + :one, GSI2PK = :waiting, GSI2SK = :since"
+            "SET #state = :queued, clear_number = clear_number + :one, GSI2PK = :waiting, GSI2SK = :position"
             " REMOVE end_date, start_date",
             names={"#state": "state"},
-            values=_values(
-                queued="queued", one=1, waiting=RUNS_QUEUED, since=f"{fmt_time(utcnow())}#{dag_id}#{run_id}"
-            ),
+            values=_values(queued="queued", one=1, **waiting_values(run)),
         )
         try:
             head, rest = actions[:99], actions[99:]

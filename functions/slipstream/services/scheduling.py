@@ -490,6 +490,6 @@ def release_slot_action(dag_id: str, run_id: str) -> dict[str, Any]:
 
 def start_next_queued_run(dag_id: str) -> None:
     """A slot was freed (or the DAG unpaused): start the oldest run still waiting for one."""
-    waiting = [r for r in DagRuns().list_for_dag(dag_id, newest_first=False) if r.get("state") == "queued"]
+    waiting = DagRuns().waiting(dag_id)
     if waiting:
-        schedule_run(dag_id, waiting[0]["run_id"])
+        schedule_run(dag_id, waiting[0])

@@ -95,12 +95,22 @@ def run_item(run: Item) -> Item:
         "sort_date": sort_date,
     }
     if run["state"] == "queued":
-        item.update(
-            GSI2PK=RUNS_QUEUED, GSI2SK=f"{run.get('queued_at') or sort_date}#{run['dag_id']}#{run['run_id']}"
-        )
+        item.update(waiting_index(item))
     else:
         item.update(started_index(run, parse_time(run["start_date"]) or utcnow()))
     return {k: v for k, v in item.items() if v is not None or k not in ("GSI2PK", "GSI2SK")}
+
+
+def waiting_index(run: Item) -> dict[str, str]:
+    """GSI2 of a run waiting to start: by DAG, then in the order Airflow starts them (logical
+    date, else run_after), so a DAG's waiting runs are one short range of the index."""
+    return {"GSI2PK": RUNS_QUEUED, "GSI2SK": f"{run['dag_id']}#{run['sort_date']}#{run['run_id']}"}
+
+
+def waiting_values(run: Item) -> dict[str, str]:
+    """`waiting_index` as the values of an update's `GSI2PK = :waiting, GSI2SK = :position`."""
+    index = waiting_index(run)
+    return {"waiting": index["GSI2PK"], "position": index["GSI2SK"]}
 
 
 def started_index(run: Item, start: datetime) -> dict[str, str | None]:
@@ -165,6 +175,12 @@ class DagRuns:
         if before is None:
             return self.table.query(keys.dag_pk(dag_id), index=keys.GSI1, forward=not newest_first)
         return self.table.query(keys.dag_pk(dag_id), index=keys.GSI1, below=before, forward=not newest_first)
+
+    def waiting(self, dag_id: str) -> list[str]:
+        """Ids of the DAG's runs waiting to start, oldest first (GSI2: eventually consistent, so a
+        run queued a moment ago may be missing; the timer's sweep finds it)."""
+        entries = self.table.query(RUNS_QUEUED, index=keys.GSI2, prefix=f"{dag_id}#")
+        return [str(entry["PK"]).removeprefix(keys.run_pk(dag_id, "")) for entry in entries]
 
     def set_state(self, dag_id: str, run_id: str, state: str, *, expected: Iterable[str]) -> bool:
         """Move a run to `state` if it is in one of `expected`; False if another writer got there."""
