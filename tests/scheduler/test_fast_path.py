@@ -3,6 +3,8 @@ concurrent transition it depended on sends the long way (plain write, then `sche
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from slipstream.auth.tokens import TIKey
@@ -13,6 +15,25 @@ from slipstream.scheduler.stream import job_for
 from slipstream.services.scheduling import FAST_PATH, schedule_run
 from slipstream.store.task_instances import TaskInstances
 from tests.scheduler.conftest import Queue, run_state, run_task, states
+
+
+@contextmanager
+def _before_the_first_transaction(action: Callable[[], None]) -> Iterator[list[bool]]:
+    """Run `action` between the first fast path's read and its transaction (once: `action`'s own
+    transaction passes through); the list yielded holds True once it ran."""
+    client = aws.dynamodb()
+    raced: list[bool] = []
+
+    def race(**_: Any) -> None:
+        if not raced:
+            raced.append(True)
+            action()
+
+    client.meta.events.register_first("before-call.dynamodb.TransactWriteItems", race)
+    try:
+        yield raced
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", race)
 
 
 def _item(dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
@@ -75,19 +96,8 @@ def test_a_concurrent_upstream_success_is_never_missed(queue: Queue) -> None:
     workloads = {w["ti"]["task_id"]: w for w in queue.take()}
     run_task(workloads["a"], "running")
     run_task(workloads["b"], "running")
-    client = aws.dynamodb()
-    raced: list[bool] = []
-
-    def b_finishes_first(**_: Any) -> None:
-        if not raced:
-            raced.append(True)
-            run_task(workloads["b"], "success", start=False)  # reads a running, commits
-
-    client.meta.events.register_first("before-call.dynamodb.TransactWriteItems", b_finishes_first)
-    try:
-        run_task(workloads["a"], "success", start=False)
-    finally:
-        client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", b_finishes_first)
+    with _before_the_first_transaction(lambda: run_task(workloads["b"], "success", start=False)) as raced:
+        run_task(workloads["a"], "success", start=False)  # b read a running, and committed first
 
     assert raced
     assert [w["ti"]["task_id"] for w in queue.take()] == ["c"]
@@ -104,19 +114,8 @@ def test_two_last_tasks_settling_at_once_still_end_the_run(queue: Queue) -> None
     workloads = {w["ti"]["task_id"]: w for w in queue.take()}
     run_task(workloads["a"], "running")
     run_task(workloads["b"], "running")
-    client = aws.dynamodb()
-    raced: list[bool] = []
-
-    def b_finishes_first(**_: Any) -> None:
-        if not raced:
-            raced.append(True)
-            run_task(workloads["b"], "success", start=False)
-
-    client.meta.events.register_first("before-call.dynamodb.TransactWriteItems", b_finishes_first)
-    try:
+    with _before_the_first_transaction(lambda: run_task(workloads["b"], "success", start=False)) as raced:
         run_task(workloads["a"], "success", start=False)
-    finally:
-        client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", b_finishes_first)
 
     assert raced
     assert run_state("pair", run_id) == "success"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from slipstream.worker.masking import MASK, Masker
+from slipstream.management_api import redaction
+from slipstream.worker.masking import MASK, SENSITIVE_WORDS, Masker
 
 
 def test_connection_password_and_secret_sounding_extras_are_masked() -> None:
@@ -28,3 +29,8 @@ def test_short_values_are_left_alone_and_the_longest_secret_wins() -> None:
     masker.variable("secret", "abcdef")
     masker.variable("api_key", "abcdefgh")
     assert masker.redact("abc abcdef abcdefgh") == f"abc {MASK} {MASK}"
+
+
+def test_the_worker_and_the_api_mask_the_same_words() -> None:
+    assert SENSITIVE_WORDS == redaction.SENSITIVE_WORDS
+    assert MASK == redaction.MASK

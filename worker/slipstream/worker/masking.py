@@ -13,21 +13,25 @@ import re
 from typing import Any
 
 MASK = "***"
-SENSITIVE_WORDS = (
-    "access_token",
-    "api_key",
-    "apikey",
-    "authorization",
-    "passphrase",
-    "passwd",
-    "password",
-    "private_key",
-    "secret",
-    "token",
-    "keyfile_dict",
-    "service_account",
+SENSITIVE_WORDS = frozenset(
+    {
+        "access_token",
+        "api_key",
+        "apikey",
+        "authorization",
+        "passphrase",
+        "passwd",
+        "password",
+        "private_key",
+        "secret",
+        "token",
+        "keyfile_dict",
+        "service_account",
+    }
 )
-"""Airflow's default `[core] sensitive_var_conn_names`: a key containing one of these is secret."""
+"""Airflow's default `[core] sensitive_var_conn_names`: a key containing one of these is secret.
+The API masks with the same words (`management_api/redaction.py`; the worker imports nothing of
+the functions, so tests/worker/test_masking.py checks the two lists agree)."""
 MIN_LENGTH = 4
 """Shorter values are left alone: masking every `abc` in a log would hide more than it protects."""
 
