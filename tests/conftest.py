@@ -29,21 +29,14 @@ def aws() -> Iterator[None]:
     from slipstream.core import aws as aws_clients
     from slipstream.core.settings import get_settings
     from slipstream.local.resources import create_resources
+    from tests.support import env
 
     with mock_aws():
         get_settings.cache_clear()
         aws_clients.reset()
         forget_keys()
         resources = create_resources()
-        saved = {name: os.environ.get(name) for name in resources.environment()}
-        os.environ.update(resources.environment())
-        get_settings.cache_clear()
-        yield
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        get_settings.cache_clear()
+        with env(**resources.environment()):
+            yield
         aws_clients.reset()
         forget_keys()

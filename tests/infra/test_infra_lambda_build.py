@@ -157,22 +157,14 @@ class Emulator:
 @pytest.fixture(scope="module")
 def aws_side() -> Iterator[dict[str, str]]:
     """moto's server with the template's resources; the SLIPSTREAM_* settings that name them."""
-    from slipstream.core.settings import get_settings
     from slipstream.local.moto import moto_server
     from slipstream.local.resources import create_resources
+    from tests.support import env
 
     with moto_server() as endpoint:
         environment = create_resources().environment()
-        saved = {name: os.environ.get(name) for name in environment}
-        os.environ.update(environment)
-        get_settings.cache_clear()
-        yield {"AWS_ENDPOINT_URL": endpoint, **environment}
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        get_settings.cache_clear()
+        with env(**environment):
+            yield {"AWS_ENDPOINT_URL": endpoint, **environment}
 
 
 @pytest.fixture(scope="module")
