@@ -37,17 +37,21 @@ def warm() -> dict[str, float]:
     from moto import mock_aws
 
     from slipstream.bench.counting import CallCounter
+    from slipstream.bench.environment import scoped_environment
     from slipstream.local.seed import execution_token, queue_ti, register_dag, start_run
 
     results: dict[str, float] = {}
-    with mock_aws():
+    with mock_aws(), scoped_environment():
         from slipstream.core import aws
+        from slipstream.core.settings import get_settings
         from slipstream.handlers.api import handler
         from slipstream.local.events import LocalContext
         from slipstream.local.resources import create_resources
         from slipstream.local.template import load_template
 
-        create_resources(template=_without_stream(load_template()))
+        resources = create_resources(template=_without_stream(load_template()))
+        os.environ.update(resources.environment())
+        get_settings.cache_clear()
         counter = CallCounter()
         counter.attach(aws.dynamodb())
         context: Any = LocalContext()
@@ -121,12 +125,14 @@ COLD_SCRIPT = textwrap.dedent(
 
 def cold() -> dict[str, float]:
     """Fresh interpreter: import the handler and serve a first heartbeat (moto server as AWS)."""
-    from slipstream.bench.environment import empty_moto_server
+    from slipstream.bench.environment import empty_moto_server, scoped_environment
+    from slipstream.core.settings import get_settings
     from slipstream.local.resources import create_resources
     from slipstream.local.seed import execution_token, queue_ti, register_dag, start_run
 
-    with empty_moto_server() as endpoint:
-        create_resources()
+    with empty_moto_server() as endpoint, scoped_environment():
+        os.environ.update(create_resources().environment())
+        get_settings.cache_clear()
         register_dag("cold", tasks=[{"task_id": "t", "upstream": []}])
         samples_import, samples_total = [], []
         for i in range(COLD_SAMPLES):

@@ -8,8 +8,10 @@ leaves any of them behind would send the next area to a server that is gone.
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 
 
 @contextmanager
@@ -38,12 +40,13 @@ def _forget_caches() -> None:
 
 @contextmanager
 def empty_moto_server() -> Iterator[str]:
-    """moto's server in a thread, reset first: moto keeps its state per process, not per server,
-    so what an earlier area created there would still exist."""
-    import httpx
+    """moto's server in a child process of its own, as the local stack runs it, with this
+    process's boto3 pointed at it for the block."""
+    from slipstream.local.moto import moto_process
 
-    from slipstream.local.moto import moto_server
-
-    with moto_server() as endpoint:
-        httpx.post(f"{endpoint}/moto-api/reset").raise_for_status()
-        yield endpoint
+    with (
+        tempfile.TemporaryDirectory(prefix="slipstream-bench-") as logs,
+        moto_process(Path(logs, "moto.log")) as moto,
+        scoped_environment({"AWS_ENDPOINT_URL": moto.endpoint}),
+    ):
+        yield moto.endpoint

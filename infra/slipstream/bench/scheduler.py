@@ -1,8 +1,8 @@
 """Scheduling latency of `a >> b`: from `a`'s success being written to `b`'s ExecuteTask on the queue.
 
-How the figures are measured: moto's server runs in a thread of this process with the template's
-resources, and the local stack's stream poller feeds the stream handler from the table's stream
-(four polls a second, as Lambda's event source mapping). Each sample is a fresh run: `a` is queued
+How the figures are measured: moto's server runs in a child process (as in the local stack) with
+the template's resources, and the local stack's stream poller feeds the stream handler from the
+table's stream (four polls a second, as Lambda's event source mapping). Each sample is a fresh run: `a` is queued
 by `schedule_run`, its message received and `/run` called through the API handler; once the
 poller has had time to deliver those records, the clock starts as the `/state` success request is
 handed to the handler and stops when ReceiveMessage returns `b`'s message. The fast path
@@ -20,9 +20,12 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slipstream.bench.counting import CallCounter
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs.type_defs import MessageTypeDef
 
 SAMPLES = 30
 SETTLE_SECONDS = 0.3
@@ -115,8 +118,9 @@ class _Sampler:
         self._counter.reset()
         started = time.perf_counter()
         self._call("PATCH", f"{path}/state", token, SUCCESS)
-        self._receive("b")
+        message = self._next_message()
         elapsed = time.perf_counter() - started
+        self._take(message, "b")
         return elapsed * 1000, self._counter.seconds * 1000
 
     def _call(self, method: str, path: str, token: str, body: dict[str, Any]) -> None:
@@ -127,12 +131,18 @@ class _Sampler:
         assert response["statusCode"] < 300, response
 
     def _receive(self, task_id: str) -> dict[str, Any]:
-        """The next message, which must be `task_id`'s workload; it is deleted."""
+        return self._take(self._next_message(), task_id)
+
+    def _next_message(self) -> MessageTypeDef:
         messages = self._sqs.receive_message(
             QueueUrl=self._queue_url, MaxNumberOfMessages=1, WaitTimeSeconds=10
         ).get("Messages", [])
-        assert messages, f"no message for {task_id} within 10 s"
+        assert messages, "no message within 10 s"
         [message] = messages
+        return message
+
+    def _take(self, message: MessageTypeDef, task_id: str) -> dict[str, Any]:
+        """`message`'s workload, which must be `task_id`'s; the message is deleted."""
         self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
         workload: dict[str, Any] = json.loads(message["Body"])
         assert workload["ti"]["task_id"] == task_id, workload["ti"]

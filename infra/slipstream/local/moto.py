@@ -21,7 +21,12 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from slipstream.local.processes import Child
 
 OFFLINE_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "local",
@@ -147,6 +152,29 @@ def moto_server(port: int | None = None) -> Iterator[str]:
         aws.reset()
         forget_keys()
         server.stop()
+
+
+@dataclass(frozen=True)
+class MotoProcess:
+    endpoint: str
+    child: Child
+
+
+@contextmanager
+def moto_process(log_file: Path, stop_timeout: float = 10.0) -> Iterator[MotoProcess]:
+    """moto's server as a child process, empty, as the local stack runs it: AWS is then another
+    process, as it is another machine on AWS, and its work does not take turns on this process's
+    GIL with the handlers that call it."""
+    from slipstream.local.processes import Child, stop_all, wait_for_port
+
+    port = free_port()
+    argv = [sys.executable, "-m", "slipstream.local.moto", "-H", "127.0.0.1", "-p", str(port)]
+    child = Child("moto", argv, os.environ, log_file)
+    try:
+        wait_for_port(port, child)
+        yield MotoProcess(f"http://127.0.0.1:{port}", child)
+    finally:
+        stop_all([child], stop_timeout)
 
 
 if __name__ == "__main__":

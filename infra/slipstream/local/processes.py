@@ -12,6 +12,7 @@ import contextlib
 import logging
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterable, Mapping
@@ -67,3 +68,16 @@ def stop_all(children: Iterable[Child], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     for child in children:
         child.wait_or_kill(deadline)
+
+
+def wait_for_port(port: int, child: Child, timeout: float = 30.0) -> None:
+    """Return once `child` accepts connections on `port` of 127.0.0.1; raise if it died first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            if child.exited() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{child.name} did not start; see {child.log_file}") from None
+            time.sleep(0.05)

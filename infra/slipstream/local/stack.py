@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import signal
-import socket
 import sys
 import threading
 import time
@@ -30,7 +29,7 @@ from types import FrameType
 from typing import Any
 
 from slipstream.local.events import LocalContext, scheduled_event
-from slipstream.local.moto import free_port, use_offline_credentials
+from slipstream.local.moto import moto_process, use_offline_credentials
 from slipstream.local.processes import Child, stop_all
 from slipstream.local.resources import STACK_NAME, LocalResources, create_resources
 from slipstream.local.template import load_template
@@ -133,19 +132,10 @@ class LocalStack:
         return info
 
     def _start_moto(self) -> str:
-        port = free_port()
-        moto = Child(
-            "moto",
-            [sys.executable, "-m", "slipstream.local.moto", "-H", "127.0.0.1", "-p", str(port)],
-            os.environ,
-            self.state_dir / "logs" / "moto.log",
-        )
-        self.children.append(moto)
-        self._exit.callback(stop_all, [moto], 10.0)
-        _wait_for_port(port, moto)
-        endpoint = f"http://127.0.0.1:{port}"
-        os.environ["AWS_ENDPOINT_URL"] = endpoint
-        return endpoint
+        moto = self._exit.enter_context(moto_process(self.state_dir / "logs" / "moto.log"))
+        self.children.append(moto.child)
+        os.environ["AWS_ENDPOINT_URL"] = moto.endpoint
+        return moto.endpoint
 
     def _create_resources(self, endpoint: str, region: str) -> LocalResources:
         from slipstream.auth.keys import forget_keys
@@ -297,18 +287,6 @@ def _tick(handler: Handler, interval: float, stop: threading.Event, region: str)
             )
         except Exception:
             log.exception("the timer function failed")
-
-
-def _wait_for_port(port: int, child: Child, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            if child.exited() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{child.name} did not start; see {child.log_file}") from None
-            time.sleep(0.05)
 
 
 def aws_only(port: int) -> int:
