@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -129,6 +130,31 @@ def test_a_worker_killed_mid_task_is_retried_elsewhere_and_succeeds_once(harness
     ]
     assert harness.entries(run_id, "start") == [("t000", 1, "chaos-1.1"), ("t000", 2, "chaos-2.1")]
     assert harness.entries(run_id, "done") == [("t000", 2, "chaos-2.1")]
+
+
+def test_a_spare_try_process_that_died_idle_is_replaced_and_the_next_message_runs(harness: Harness) -> None:
+    """The worker keeps a try process (and its runner) ready before a message comes; one killed
+    while it waits costs nothing: its message goes to a fresh process, and a new spare follows."""
+    run_id = "dead-spare"
+    with harness.fleet() as fleet:
+        worker = fleet.start(1)
+        wait_for(lambda: bool(_children(worker.pid)), 30, "a spare try process")
+        [spare] = _children(worker.pid)
+        os.kill(spare, signal.SIGKILL)
+        harness.trigger("one", run_id, seconds={"*": 0})
+        harness.wait_for_run("one", run_id, 60)
+        wait_for(lambda: bool(set(_children(worker.pid)) - {spare}), 30, "the next spare")
+    assert harness.tries("one", run_id, "t000") == [(1, "success", "chaos-1.1")]
+    assert harness.entries(run_id, "done") == [("t000", 1, "chaos-1.1")]
+
+
+def _children(pid: int) -> set[int]:
+    """The direct children of `pid` still running (a zombie waiting to be reaped is not)."""
+    try:
+        listed = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return set()
+    return {child for child, _ in alive(process_tree(pid)) if str(child) in listed}
 
 
 def test_a_stopped_worker_finishes_what_fits_in_its_grace_and_hands_back_the_rest(harness: Harness) -> None:

@@ -70,7 +70,7 @@ def test_startup_details_round_trip_with_aware_datetimes() -> None:
         ti_context=TIRunContext.model_validate({"dag_run": dag_run("d"), "max_tries": 0}),
     )
     ours.sendall(encode_frame(0, startup))
-    assert RunnerChannel(theirs).read_startup() == startup
+    assert RunnerChannel(theirs).read_pushed() == startup
 
 
 def test_requests_and_answers_including_megabytes_and_errors() -> None:

@@ -2,14 +2,15 @@
 
 How the figures are measured: moto's server runs in a child process (as in the local stack) with
 the template's resources, and the local stack's stream poller feeds the stream handler from the
-table's stream (four polls a second, as Lambda's event source mapping). Each sample is a fresh run: `a` is queued
-by `schedule_run`, its message received and `/run` called through the API handler; once the
-poller has had time to deliver those records, the clock starts as the `/state` success request is
-handed to the handler and stops when ReceiveMessage returns `b`'s message. The fast path
-(`scheduler.latency_ms`) queues `b` inside that request, so the receive follows its response; for
-the stream path (`scheduler.stream_latency_ms`) SLIPSTREAM_SCHEDULER_FAST_PATH is false and the
-receive long-polls until the stream handler has queued `b`. Medians of SAMPLES runs each;
-`scheduler.latency_ddb_ms` is the part of the fast path spent in DynamoDB calls (moto's time).
+table's stream (four polls a second, as Lambda's event source mapping). Each sample is a fresh
+run: `a` is queued by `schedule_run`, its message received and `/run` called through the API
+handler; once the poller has had time to deliver those records, the clock starts as the `/state`
+success request is handed to the handler and stops when ReceiveMessage returns `b`'s message. The
+fast path (`scheduler.latency_ms`) queues `b` inside that request, so the receive follows its
+response; for the stream path (`scheduler.stream_latency_ms`) SLIPSTREAM_SCHEDULER_FAST_PATH is
+false and the receive long-polls until the stream handler has queued `b`. Medians of SAMPLES runs
+each; `scheduler.latency_ddb_ms` is the part of the fast path spent in DynamoDB calls (moto's
+time).
 """
 
 from __future__ import annotations

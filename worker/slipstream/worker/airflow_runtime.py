@@ -115,15 +115,17 @@ def run_airflow_try(
     shipper: LogShipper | None = None,
     on_exit: Callable[[], None] | None = None,
     handle_signals: bool = False,
+    received_at: float | None = None,
 ) -> int:
     """Run one try in Airflow's task runtime to the end; returns `execute_workload`'s exit code
     (0 even for a failed task: Airflow has reported it). `on_exit` is called once the process is
-    gone, when the worker may delete the message."""
+    gone, when the worker may delete the message; the try's duration starts at `received_at`
+    (`time.monotonic()` of the message's receipt) if given."""
     if settings.airflow_python is None:
         raise RuntimeError("runtime `airflow` needs SLIPSTREAM_AIRFLOW_PYTHON (a venv with the Task SDK)")
     if shipper is None and settings.bucket_name:
         shipper = LogShipper(settings.bucket_name)
-    started = time.monotonic()
+    started = time.monotonic() if received_at is None else received_at
     with try_log(settings.worker_log_dir, workload.ti, shipper) as log:
         with tempfile.TemporaryDirectory(prefix="slipstream-airflow-") as scratch:
             home = Path(scratch)

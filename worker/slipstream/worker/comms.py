@@ -22,12 +22,12 @@ Framing. Each frame is a 4-byte big-endian unsigned length N followed by N bytes
 Bodies are maps with a `type` discriminator (`messages.py` lists them). Aware datetimes travel as
 msgpack Timestamp extensions, UUIDs as strings, enums as their values.
 
-Who speaks when. Once `PATCH /run` has answered, the Supervisor pushes `StartupDetails` as a
-response frame with id 0: the only unprompted frame. From then on the runner asks and the
-Supervisor answers: the runner numbers its requests 1, 2, 3, ... and sends the next one only after
-the answer to the previous one (the channel is synchronous, so it needs no demultiplexing). A
-request the Supervisor cannot decode still gets an `ErrorResponse` under its id, so the runner
-never hangs on a reply that will not come.
+Who speaks when. The Supervisor pushes two frames unprompted, both with id 0: `PreloadDagFile`
+(optional) as soon as it knows the try, then `StartupDetails` once `PATCH /run` has answered.
+From then on the runner asks and the Supervisor answers: the runner numbers its requests 1, 2,
+3, ... and sends the next one only after the answer to the previous one (the channel is
+synchronous, so it needs no demultiplexing). A request the Supervisor cannot decode still gets an
+`ErrorResponse` under its id, so the runner never hangs on a reply that will not come.
 
 Why the indirection. The task code never sees the API token (the runner has no credentials at
 all), and a worker keeps one API connection pool per try in the Supervisor instead of one per
@@ -50,9 +50,10 @@ from slipstream.sdk._exceptions import AirflowRuntimeError
 from slipstream.worker.messages import (
     ErrorResponse,
     ErrorType,
-    StartupDetails,
+    Pushed,
     ToRunner,
     ToSupervisor,
+    pushed,
     to_runner,
     to_supervisor,
 )
@@ -146,9 +147,9 @@ class RunnerChannel:
             got += n
         return bytes(buf)
 
-    def read_startup(self) -> StartupDetails:
-        frame = self._read_frame()
-        return StartupDetails.model_validate(frame.body)
+    def read_pushed(self) -> Pushed:
+        """The next unprompted frame: `PreloadDagFile` or `StartupDetails`."""
+        return pushed.validate_python(self._read_frame().body)
 
     def request(self, message: BaseModel) -> ToRunner | None:
         """Send `message` and wait for its answer; an `ErrorResponse` raises `AirflowRuntimeError`."""

@@ -126,6 +126,15 @@ ToSupervisor = Annotated[
 # --- supervisor -> runner -------------------------------------------------------------------
 
 
+class PreloadDagFile(BaseModel):
+    """May be pushed as frame id 0 before `/run`: the runner imports the file while `/run` is in
+    flight (a runner starts before its try is known, so it cannot be told earlier). None: the
+    workload's bundle is not configured here, which the try reports once it starts."""
+
+    type: Literal["PreloadDagFile"] = "PreloadDagFile"
+    path: str | None
+
+
 class StartupDetails(BaseModel):
     """Pushed unprompted as frame id 0 once `/run` has answered: everything the runner needs."""
 
@@ -167,6 +176,9 @@ class ErrorResponse(BaseModel):
     detail: dict[str, Any] | None = None
 
 
+Pushed = Annotated[PreloadDagFile | StartupDetails, Field(discriminator="type")]
+"""What the Supervisor sends unprompted (frame id 0), in that order."""
+
 ToRunner = Annotated[
     StartupDetails | VariableResult | ConnectionResult | XComResult,
     Field(discriminator="type"),
@@ -174,3 +186,4 @@ ToRunner = Annotated[
 
 to_supervisor: TypeAdapter[ToSupervisor] = TypeAdapter(ToSupervisor)
 to_runner: TypeAdapter[ToRunner] = TypeAdapter(ToRunner)
+pushed: TypeAdapter[Pushed] = TypeAdapter(Pushed)

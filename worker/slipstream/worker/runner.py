@@ -5,12 +5,12 @@ with the requests channel on fd 0, its stdout/stderr captured into the task log 
 channel on fd N (see `comms`). It has no API token and makes no HTTP call: everything goes
 through the Supervisor.
 
-One try: import the DAG file (while the Supervisor's `/run` is in flight: the runner is told which
-file when it starts), read `StartupDetails`, clear the XComs the server
-lists, render templated fields (sent as `SetRenderedFields` when something rendered), run the task
-and push its return value as the `return_value` XCom, then report exactly one outcome: `SucceedTask`,
-`RetryTask` (if the server said `should_retry`), or `TaskState` failed / skipped. A runner that
-dies before reporting is reported by the Supervisor instead.
+One try: import the DAG file (while the Supervisor's `/run` is in flight: `PreloadDagFile` names
+it), read `StartupDetails`, clear the XComs the server lists, render templated fields (sent as
+`SetRenderedFields` when something rendered), run the task and push its return value as the
+`return_value` XCom, then report exactly one outcome: `SucceedTask`, `RetryTask` (if the server
+said `should_retry`), or `TaskState` failed / skipped. A runner that dies before reporting is
+reported by the Supervisor instead.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from slipstream.worker.comms import RunnerChannel
 from slipstream.worker.logs import RunnerLogHandler
 from slipstream.worker.messages import (
     DeleteXCom,
+    PreloadDagFile,
     RetryTask,
     SetExecutionTimeout,
     SetRenderedFields,
@@ -176,13 +177,18 @@ def _failure(exc: Exception, should_retry: bool) -> BaseModel:
     return TaskState(state=TerminalStateNonSuccess.FAILED, end_date=_now())
 
 
-def run(log_fd: int, dag_file: Path | None = None) -> int:
+def run(log_fd: int) -> int:
     """One try, start to report; returns the exit code. `SystemExit` and `KeyboardInterrupt`
     from task code propagate: the process then ends unreported and the Supervisor reports it."""
     _setup_process(log_fd)
     raw = RunnerChannel(socket.socket(fileno=0))
-    preloaded = _Preloaded(dag_file)
-    startup = raw.read_startup()
+    preloaded = _Preloaded(None)
+    startup = raw.read_pushed()
+    if isinstance(startup, PreloadDagFile):
+        preloaded = _Preloaded(None if startup.path is None else Path(startup.path))
+        startup = raw.read_pushed()
+    if not isinstance(startup, StartupDetails):
+        raise RuntimeError(f"expected StartupDetails, got {startup.type}")
     channel = _ShieldedChannel(raw)
     _runtime.install(channel)
     try:
@@ -197,9 +203,8 @@ def run(log_fd: int, dag_file: Path | None = None) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser(description="Slipstream Task Runner (started by the Supervisor)")
     parser.add_argument("--log-fd", type=int, required=True)
-    parser.add_argument("--dag-file", type=Path, help="the DAG file to import while the try starts")
     args = parser.parse_args()
-    sys.exit(run(args.log_fd, args.dag_file))
+    sys.exit(run(args.log_fd))
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 Sequence (the Execution API calls are in capitals):
 
-1. Start the runner (fork of this warm process, or spawn) in its own process group; it blocks
-   until `StartupDetails` arrives.
+1. Start the runner (fork of this warm process, or spawn) in its own process group, unless the
+   worker started it before the try was known (`runner_process`); tell it the DAG file to import.
 2. `PATCH /run` with the workload token, pid = the runner's. The answer's `Refreshed-API-Token`
    is the execution token used from then on. If `/run` fails the runner is SIGKILLed and nothing
    is reported (the error propagates to the caller).
@@ -34,14 +34,11 @@ import os
 import selectors
 import signal
 import socket
-import sys
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -58,6 +55,7 @@ from slipstream.worker.messages import (
     GetConnection,
     GetVariable,
     GetXCom,
+    PreloadDagFile,
     PutVariable,
     RetryTask,
     SetExecutionTimeout,
@@ -81,6 +79,7 @@ from slipstream.worker.models import (
     TITerminalStatePayload,
     VariablePostBody,
 )
+from slipstream.worker.runner_process import RunnerProcess, start_runner
 from slipstream.worker.settings import WorkerSettings, get_settings
 
 _CHUNK = 65536
@@ -109,7 +108,11 @@ class Outcome:
     http_calls: dict[str, int]
     """Execution API requests this try cost, by endpoint (retries included)."""
     duration: float
-    """Seconds from the start of the runner to the end of supervision."""
+    """Seconds from the start (the message's receipt, when the worker gives it) to the end of
+    supervision."""
+    reported_after: float | None
+    """Seconds from the start until the API took the try's outcome ("success written"); None if
+    it never did."""
     http_seconds: float
     """Seconds of `duration` spent waiting on Execution API requests (what is left is the worker's own)."""
 
@@ -157,18 +160,20 @@ def _recv(sock: socket.socket) -> bytes:
         return b""
 
 
-def _use_fork(setting: str) -> bool:
-    if setting != "auto":
-        return setting == "fork"
-    import threading
-
-    # Forking a multi-threaded process can copy a lock some other thread holds.
-    return sys.platform == "linux" and threading.active_count() == 1
-
-
 class Supervisor:
-    def __init__(self, workload: ExecuteTask, settings: WorkerSettings, log: TaskLog) -> None:
+    def __init__(
+        self,
+        workload: ExecuteTask,
+        settings: WorkerSettings,
+        log: TaskLog,
+        *,
+        runner: RunnerProcess | None = None,
+        started: float | None = None,
+    ) -> None:
         self._workload = workload
+        self._runner = runner
+        self._started = time.monotonic() if started is None else started
+        self._reported_after: float | None = None
         self._ti_id = str(workload.ti.id)
         self._settings = settings
         self._log = log
@@ -193,77 +198,21 @@ class Supervisor:
     # --- process control --------------------------------------------------------------------
 
     def _start_runner(self) -> None:
-        pairs = [socket.socketpair() for _ in range(4)]
-        ours = [pair[0] for pair in pairs]
-        theirs = [pair[1] for pair in pairs]
-        dag_file = runner.dag_file(self._workload.bundle_info.name, self._workload.dag_rel_path)
-        if _use_fork(self._settings.runner_start):
-            self._pid = self._fork(ours, theirs, dag_file)
-        else:
-            self._pid = self._spawn(theirs, dag_file)
-        for sock in theirs:
-            sock.close()
-        requests, stdout, stderr, logs = ours
-        self._requests = requests
-        self._watch(requests, self._read_requests)
+        started = self._runner or start_runner(self._settings.runner_start)
+        self._pid = started.pid
+        self._requests = started.requests
+        self._watch(started.requests, self._read_requests)
         for sock, sink in (
-            (stdout, _Lines(lambda line: self._log.line(line, "task.stdout"))),
-            (stderr, _Lines(lambda line: self._log.line(line, "task.stderr"))),
-            (logs, _Lines(self._log.record)),
+            (started.stdout, _Lines(lambda line: self._log.line(line, "task.stdout"))),
+            (started.stderr, _Lines(lambda line: self._log.line(line, "task.stderr"))),
+            (started.logs, _Lines(self._log.record)),
         ):
             self._watch(sock, self._reader(sock, sink))
         if hasattr(os, "pidfd_open"):
             self._pidfd = os.pidfd_open(self._pid)
             self._selector.register(self._pidfd, selectors.EVENT_READ, self._reap)
-
-    @staticmethod
-    def _fork(ours: list[socket.socket], theirs: list[socket.socket], dag_file: Path | None) -> int:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid:
-            return pid
-        code = 126
-        try:
-            os.setpgid(0, 0)
-            signal.set_wakeup_fd(-1)
-            for sock in ours:
-                sock.close()
-            for fd, sock in enumerate(theirs[:3]):
-                os.dup2(sock.fileno(), fd)
-            for sock in theirs[:3]:
-                if sock.fileno() > 2:
-                    sock.close()
-            code = runner.run(theirs[3].fileno(), dag_file)
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
-        except BaseException:
-            traceback.print_exc()
-            code = 125
-        finally:
-            for stream in (sys.stdout, sys.stderr):
-                with contextlib.suppress(Exception):  # nothing left to report it to
-                    stream.flush()
-            os._exit(code)
-
-    @staticmethod
-    def _spawn(theirs: list[socket.socket], dag_file: Path | None) -> int:
-        requests, stdout, stderr, logs = theirs
-        os.set_inheritable(logs.fileno(), True)
-        argv = [sys.executable, "-m", "slipstream.worker.runner", "--log-fd", str(logs.fileno())]
-        if dag_file is not None:
-            argv += ["--dag-file", str(dag_file)]
-        return os.posix_spawn(
-            sys.executable,
-            argv,
-            os.environ,
-            file_actions=[
-                (os.POSIX_SPAWN_DUP2, requests.fileno(), 0),
-                (os.POSIX_SPAWN_DUP2, stdout.fileno(), 1),
-                (os.POSIX_SPAWN_DUP2, stderr.fileno(), 2),
-            ],
-            setpgroup=0,
-        )
+        dag_file = runner.dag_file(self._workload.bundle_info.name, self._workload.dag_rel_path)
+        self._send(0, PreloadDagFile(path=None if dag_file is None else str(dag_file)))
 
     def _signal(self, sig: signal.Signals) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -414,6 +363,8 @@ class Supervisor:
             raise
         self._pending = None
         self._state = payload.state.value
+        if self._reported_after is None:
+            self._reported_after = time.monotonic() - self._started
 
     def _finish(self) -> None:
         """Report what the runner could not (§6 of the module docstring)."""
@@ -536,7 +487,6 @@ class Supervisor:
         self._selector.register(read, selectors.EVENT_READ, self._on_signal)
 
     def run(self, on_run_answered: Callable[[], None] | None = None) -> Outcome:
-        started = time.monotonic()
         workload = self._workload
         self._start_runner()
         payload = TIEnterRunningPayload(
@@ -576,7 +526,8 @@ class Supervisor:
             self._state,
             self._exit_code,
             dict(self._client.calls),
-            time.monotonic() - started,
+            time.monotonic() - self._started,
+            self._reported_after,
             self._client.http_seconds,
         )
         self._log.event(
@@ -585,6 +536,7 @@ class Supervisor:
             exit_code=outcome.exit_code,
             http_calls=outcome.http_calls,
             duration=round(outcome.duration, 4),
+            reported_after=None if outcome.reported_after is None else round(outcome.reported_after, 4),
             http_seconds=round(outcome.http_seconds, 4),
         )
         return outcome
@@ -618,17 +570,21 @@ def supervise(
     shipper: LogShipper | None = None,
     on_run_answered: Callable[[], None] | None = None,
     handle_signals: bool = False,
+    runner: RunnerProcess | None = None,
+    received_at: float | None = None,
 ) -> Outcome:
     """Run one try of `workload` to the end and report it; returns how it ended.
 
     `on_run_answered` is called once `/run` has settled the workload (started, or 404/409): the
-    worker deletes the queue message then. `/run` failures propagate as exceptions.
+    worker deletes the queue message then. `/run` failures propagate as exceptions. `runner` is
+    one started ahead (else one is started now); `received_at` (`time.monotonic()`) is when the
+    workload's message arrived, where the try's durations start.
     """
     settings = settings or get_settings()
     if shipper is None and settings.bucket_name:
         shipper = LogShipper(settings.bucket_name)
     with try_log(settings.worker_log_dir, workload.ti, shipper) as log:
-        supervisor = Supervisor(workload, settings, log)
+        supervisor = Supervisor(workload, settings, log, runner=runner, started=received_at)
         if handle_signals:
             supervisor.handle_signals()
         return supervisor.run(on_run_answered)

@@ -6,6 +6,12 @@ Two cheap forks per try instead of a fresh interpreter, and a try that brings it
 cannot take the worker or the other tries with it. No threads: forking a threaded process risks
 copying a lock another thread holds.
 
+Both forks happen before the message they serve arrives: the worker keeps one spare try process,
+whose runner is already started, waiting for a message on a pipe. A message goes to the spare
+(the message's receipt time with it: the try's durations start there) and the worker forks the
+next spare, so a try starts with no fork on its way to `/run`. Messages beyond the spare (a batch)
+get a fresh one each.
+
 A message is deleted once `/run` has answered for it (started; or 404/409: the TI is gone, already
 finished, or running elsewhere). Until then the worker keeps it invisible, renewing a `_LEASE`
 while the try's process lives; it comes back `_RETRY_AFTER` seconds after a try that ended without
@@ -27,6 +33,7 @@ import json
 import os
 import selectors
 import signal
+import struct
 import sys
 import time
 import traceback
@@ -39,6 +46,7 @@ from pydantic import ValidationError
 from slipstream.worker.airflow_runtime import run_airflow_try
 from slipstream.worker.logs import LogShipper
 from slipstream.worker.models import ExecuteTask
+from slipstream.worker.runner_process import RunnerProcess, start_runner
 from slipstream.worker.settings import WorkerSettings
 from slipstream.worker.supervisor import prepare, supervise
 
@@ -53,6 +61,21 @@ half-time, so the queue's own visibility timeout must be at least half of it."""
 _RETRY_AFTER = 10
 """Seconds until a message whose `/run` got no answer is delivered again; without this it would wait
 out the queue's visibility timeout (300 s), long after the API is back."""
+
+
+_RECEIVED_AT = struct.Struct("d")
+"""Prefix of what a spare reads: the message's `time.monotonic()` receipt, then its body."""
+
+
+@dataclass
+class _Spare:
+    """A try process waiting for its message."""
+
+    pid: int
+    message: int
+    """Write end of the pipe the spare reads its message from (to EOF)."""
+    answered: int
+    """Read end of the pipe the try's process writes to once `/run` has answered."""
 
 
 @dataclass
@@ -81,6 +104,7 @@ class Worker:
         self._shipper = LogShipper(settings.bucket_name) if settings.bucket_name else None
         self._selector = selectors.DefaultSelector()
         self._tries: dict[int, _Try] = {}
+        self._spare: _Spare | None = None
         self._stop_requested_at: float | None = None
         self._tries_stopped = False
         self._next_queue = 0
@@ -101,6 +125,8 @@ class Worker:
         gc.freeze()
         _say("Worker started", queues=self._queue_urls, parallelism=self._parallelism, pid=os.getpid())
         while self._stop_requested_at is None or self._tries:
+            if self._stop_requested_at is None and self._spare is None:
+                self._spare = self._fork_try_process()
             if self._stop_requested_at is None and len(self._tries) < self._parallelism:
                 received = self._receive()
                 if self._stopping():  # during the poll: what it brought is another worker's at once
@@ -113,6 +139,7 @@ class Worker:
                 self._wait(0.5)
             self._collect()
             if self._stop_requested_at is not None:
+                self._retire_spare()
                 self._enforce_grace()
         _say("Worker stopped")
 
@@ -137,53 +164,94 @@ class Worker:
         return [(queue_url, message) for message in response.get("Messages", [])]
 
     def _start(self, item: tuple[str, MessageTypeDef]) -> None:
+        received_at = time.monotonic()
         queue_url, message = item
         try:
-            workload = ExecuteTask.model_validate_json(message["Body"])
+            ExecuteTask.model_validate_json(message["Body"])
         except (ValidationError, KeyError):
             # Left in the queue: the redrive policy moves it aside after maxReceiveCount.
             _say("Not an ExecuteTask workload", level="error", message_id=message.get("MessageId"))
             return
-        read, write = os.pipe()
+        data = _RECEIVED_AT.pack(received_at) + message["Body"].encode()
+        spare, self._spare = self._spare, None
+        if spare is None or not _hand_over(spare, data):
+            spare = self._fork_try_process()  # a batch beyond the spare, or the spare died idle
+            _hand_over(spare, data)
+        self._tries[spare.pid] = _Try(
+            queue_url, message["ReceiptHandle"], spare.answered, received_at + _LEASE / 2
+        )
+        self._selector.register(spare.answered, selectors.EVENT_READ, spare.pid)
+
+    def _fork_try_process(self) -> _Spare:
+        message_read, message_write = os.pipe()
+        answered_read, answered_write = os.pipe()
         sys.stdout.flush()
         pid = os.fork()
         if pid == 0:
-            os.close(read)
-            self._supervise_and_exit(workload, write)
-        os.close(write)
-        self._tries[pid] = _Try(queue_url, message["ReceiptHandle"], read, time.monotonic() + _LEASE / 2)
-        self._selector.register(read, selectors.EVENT_READ, pid)
+            os.close(message_write)
+            os.close(answered_read)
+            self._serve_one_try(message_read, answered_write)
+        os.close(message_read)
+        os.close(answered_write)
+        return _Spare(pid, message_write, answered_read)
 
-    def _supervise_and_exit(self, workload: ExecuteTask, answered: int) -> None:
-        """The forked per-try process: never returns into the worker's loop."""
+    def _retire_spare(self) -> None:
+        """Close the spare's message pipe: it reads EOF, stops its runner and exits."""
+        if self._spare is not None:
+            os.close(self._spare.message)
+            os.close(self._spare.answered)
+            self._spare = None
 
-        def on_run_answered() -> None:
-            os.write(answered, b"1")
-
+    def _serve_one_try(self, message: int, answered: int) -> None:
+        """The forked try process: start a runner, wait for the message, run its try; never
+        returns into the worker's loop."""
         code = 0
+        runner: RunnerProcess | None = None
         try:
-            if self._settings.worker_runtime == "airflow":
-                exit_code = run_airflow_try(
-                    workload,
-                    self._settings,
-                    shipper=self._shipper,
-                    on_exit=on_run_answered,
-                    handle_signals=True,
-                )
-                code = 1 if exit_code else 0
-            else:
-                supervise(
-                    workload,
-                    self._settings,
-                    shipper=self._shipper,
-                    on_run_answered=on_run_answered,
-                    handle_signals=True,
-                )
+            if self._settings.worker_runtime == "slipstream":
+                runner = start_runner(self._settings.runner_start, close_fds=(message, answered))
+            with open(message, "rb") as pipe:
+                data = pipe.read()
+            if not data:  # retired: the worker is stopping
+                if runner is not None:
+                    runner.discard()
+                return
+            (received_at,) = _RECEIVED_AT.unpack_from(data)
+            workload = ExecuteTask.model_validate_json(data[_RECEIVED_AT.size :])
+            self._supervise(workload, answered, runner, received_at)
         except BaseException:
             traceback.print_exc()
             code = 1
         finally:
             os._exit(code)
+
+    def _supervise(
+        self, workload: ExecuteTask, answered: int, runner: RunnerProcess | None, received_at: float
+    ) -> None:
+        def on_run_answered() -> None:
+            os.write(answered, b"1")
+
+        if self._settings.worker_runtime == "airflow":
+            exit_code = run_airflow_try(
+                workload,
+                self._settings,
+                shipper=self._shipper,
+                on_exit=on_run_answered,
+                handle_signals=True,
+                received_at=received_at,
+            )
+            if exit_code:
+                raise SystemExit(1)
+        else:
+            supervise(
+                workload,
+                self._settings,
+                shipper=self._shipper,
+                on_run_answered=on_run_answered,
+                handle_signals=True,
+                runner=runner,
+                received_at=received_at,
+            )
 
     def _delete(self, attempt: _Try) -> None:
         try:
@@ -244,7 +312,13 @@ class Worker:
                 return
             if pid == 0:
                 return
-            attempt = self._tries.pop(pid)
+            if self._spare is not None and pid == self._spare.pid:  # died idle
+                _say("The spare try process died", level="error", pid=pid, status=status)
+                self._retire_spare()
+                continue
+            attempt = self._tries.pop(pid, None)
+            if attempt is None:  # a retired spare
+                continue
             if attempt.answered in self._selector.get_map():
                 self._settle(attempt)
             if os.waitstatus_to_exitcode(status):
@@ -259,3 +333,14 @@ class Worker:
         for pid in self._tries:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGTERM)
+
+
+def _hand_over(spare: _Spare, data: bytes) -> bool:
+    """Write a message to `spare` and close the pipe; False if the spare is gone."""
+    try:
+        with open(spare.message, "wb") as pipe:
+            pipe.write(data)
+    except BrokenPipeError:
+        os.close(spare.answered)
+        return False
+    return True
