@@ -35,6 +35,7 @@ def test_scheduler_latency(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.e2e
 def test_worker_noop_tasks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(worker, "RUNS", 2)
+    monkeypatch.setattr(worker, "SOLO_RUNS", 2)
     figures = worker.noop_tasks()
     _assert_figures(
         figures,
