@@ -22,15 +22,18 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 
 @pytest.fixture
 def aws() -> Iterator[None]:
-    """In-process moto with Slipstream's resources, and every process-wide cache reset."""
+    """In-process moto with Slipstream's resources, and every process-wide cache reset. moto is
+    patched as the local stack's is (`slipstream.local.moto`)."""
     from moto import mock_aws
 
     from slipstream.auth.keys import forget_keys
     from slipstream.core import aws as aws_clients
     from slipstream.core.settings import get_settings
+    from slipstream.local.moto import prepare_moto
     from slipstream.local.resources import create_resources
     from tests.support import env
 
+    prepare_moto()
     with mock_aws():
         get_settings.cache_clear()
         aws_clients.reset()

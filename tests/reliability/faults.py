@@ -30,7 +30,6 @@ from botocore.awsrequest import AWSResponse
 from slipstream.core import aws
 from slipstream.core.settings import get_settings
 from slipstream.local.events import LocalContext
-from slipstream.local.moto import fix_dynamodb_transactions
 from slipstream.local.streams import EventSourceMapping, StreamPoller
 
 SERVICES: dict[str, Callable[[], Any]] = {
@@ -196,7 +195,6 @@ class World:
     """The moto resources of the `aws` fixture, with snapshots, stream reading and comparison."""
 
     def __init__(self, injector: Injector) -> None:
-        fix_dynamodb_transactions()
         self.injector = injector
         settings = get_settings()
         self.table_name = settings.table_name

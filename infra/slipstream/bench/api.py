@@ -1,17 +1,14 @@
 """Execution API figures: warm handler time through Mangum, DynamoDB round trips, cold start.
 
 How the figures are measured: the warm numbers run the Lambda handler in this process on moto
-(in-process), so "less DynamoDB time" (`own_ms`) is the handler's own cost: FastAPI, Cadwyn, auth,
-models and Mangum. `warm_ms` includes moto's time, which grows with the table: its
-TransactWriteItems deep-copies the whole table (and its stream, so this table has none: nothing
-reads it here), and `/state`'s fast path pays that. The cold start runs a fresh interpreter per
-sample that imports the handler module and serves one heartbeat against moto's server, as a new
-Lambda execution environment would.
+(in-process, patched as the local stack's), so "less DynamoDB time" (`own_ms`) is the handler's
+own cost: FastAPI, Cadwyn, auth, models and Mangum. `warm_ms` includes moto's time. The cold
+start runs a fresh interpreter per sample that imports the handler module and serves one heartbeat
+against moto's server, as a new Lambda execution environment would.
 """
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import statistics
@@ -38,18 +35,19 @@ def warm() -> dict[str, float]:
 
     from slipstream.bench.counting import CallCounter
     from slipstream.bench.environment import scoped_environment
+    from slipstream.local.moto import prepare_moto
     from slipstream.local.seed import execution_token, queue_ti, register_dag, start_run
 
     results: dict[str, float] = {}
+    prepare_moto()
     with mock_aws(), scoped_environment():
         from slipstream.core import aws
         from slipstream.core.settings import get_settings
         from slipstream.handlers.api import handler
         from slipstream.local.events import LocalContext
         from slipstream.local.resources import create_resources
-        from slipstream.local.template import load_template
 
-        resources = create_resources(template=_without_stream(load_template()))
+        resources = create_resources()
         os.environ.update(resources.environment())
         get_settings.cache_clear()
         counter = CallCounter()
@@ -93,16 +91,6 @@ def warm() -> dict[str, float]:
         measure("state", lambda i: _event("PATCH", f"{tis[i][0]}/state", tis[i][2], done))
         measure("health", lambda i: _event("GET", "/execution/health", tis[0][2]))
     return results
-
-
-def _without_stream(template: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `template` whose table has no stream."""
-    from slipstream.local.template import resources_of_type
-
-    template = copy.deepcopy(template)
-    for table in resources_of_type(template, "AWS::DynamoDB::Table").values():
-        table.pop("StreamSpecification", None)
-    return template
 
 
 COLD_SCRIPT = textwrap.dedent(

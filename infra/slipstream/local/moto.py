@@ -1,6 +1,8 @@
 """moto's server on 127.0.0.1 (the local stack's AWS), in-process or as `python -m slipstream.local.moto`.
 
-Both fix one flaw of moto 5.2.5 first. Its TransactWriteItems deep-copies every table it touches
+Both patch moto 5.2.5 first (`prepare_moto`): one flaw, one cost.
+
+The flaw. Its TransactWriteItems deep-copies every table it touches
 and, when the transaction is cancelled, puts the copies back: writes that concurrent requests made
 meanwhile are lost (moto's server is threaded), the copy brings a new stream shard (a reader's
 shard iterator stays on the old one and never sees another record), and every transaction costs
@@ -9,12 +11,20 @@ of 2,000 tasks drove moto past 7 GB). DynamoDB serialises conflicting writes and
 Slipstream's conditional transactions are cancelled routinely (that is how races are decided). So
 here DynamoDB and DynamoDB Streams calls are serialised, and a transaction keeps a copy of the
 items it names only: cancelled, it puts them back and drops its own stream records.
+
+The cost. moto serialises every response by walking botocore's output shape value by value; for
+DynamoDB and its streams that was over half of moto's time on the local stack (a run's Query, a
+batch of stream records with both images). Their results are already wire-shaped JSON (attribute
+values as `{"S": ...}` maps), so `json.dumps` of the result is the same body: results made of
+plain JSON types take that way, anything else (errors, datetimes, bytes, model objects) moto's.
+tests/local/test_moto.py checks that clients see the same answers either way.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import json
 import os
 import socket
 import sys
@@ -46,6 +56,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def prepare_moto() -> None:
+    """Apply both patches of the module docstring (once per process)."""
+    fix_dynamodb_transactions()
+    serialise_plain_results_directly()
 
 
 @functools.cache
@@ -97,6 +113,52 @@ def fix_dynamodb_transactions() -> None:
     backend.transact_write_items = transact_copying_its_items
 
 
+_DIRECT_SERVICES = {"dynamodb": "application/x-amz-json-1.0", "dynamodbstreams": "application/x-amz-json-1.0"}
+"""Services whose plain results are serialised with `json.dumps`, with their response content type."""
+
+
+@functools.cache
+def serialise_plain_results_directly() -> None:
+    """Patch moto's response serialisation as the module docstring says (once per process)."""
+    from moto.core import responses
+
+    # Typed as Any: replacing a method of moto's class is the point.
+    base: Any = responses.BaseResponse
+    serialized = base.serialized
+    execute_result = responses.ActionResult.execute_result
+
+    @functools.wraps(serialized)
+    def serialized_directly(self: Any, result: Any) -> Any:
+        content_type = _DIRECT_SERVICES.get(self.boto3_service_name)
+        if (
+            content_type is None
+            or type(result).execute_result is not execute_result  # paginated, empty: moto's way
+            or not _plain(result.result)
+        ):
+            return serialized(self, result)
+        return 200, {"Content-Type": content_type, **self.response_headers}, json.dumps(result.result)
+
+    base.serialized = serialized_directly
+
+
+def _plain(value: Any) -> bool:
+    """Whether `value` is a dict made of JSON's own types only (what json.dumps writes as is)."""
+    if not isinstance(value, dict):
+        return False
+    pending: list[Any] = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, dict):
+            if not all(isinstance(key, str) for key in item):
+                return False
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+        elif item is not None and type(item) not in (str, int, float, bool):
+            return False
+    return True
+
+
 def _saved_item(tables: dict[str, Any], entry: dict[str, Any]) -> tuple[Any, Any, Any, Any] | None:
     """(table, hash key, range key, a copy of the item or None) for one transaction action."""
     from moto.dynamodb.models.dynamo_type import DynamoType
@@ -133,7 +195,7 @@ def moto_server(port: int | None = None) -> Iterator[str]:
     from slipstream.auth.keys import forget_keys
     from slipstream.core import aws
 
-    fix_dynamodb_transactions()
+    prepare_moto()
     port = port or free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
@@ -180,5 +242,5 @@ def moto_process(log_file: Path, stop_timeout: float = 10.0) -> Iterator[MotoPro
 if __name__ == "__main__":
     from moto.server import main
 
-    fix_dynamodb_transactions()
+    prepare_moto()
     main(sys.argv[1:])
