@@ -218,7 +218,7 @@ class Worker:
                 return
             (received_at,) = _RECEIVED_AT.unpack_from(data)
             workload = ExecuteTask.model_validate_json(data[_RECEIVED_AT.size :])
-            self._supervise(workload, answered, runner, received_at)
+            code = self._supervise(workload, answered, runner, received_at)
         except BaseException:
             traceback.print_exc()
             code = 1
@@ -227,7 +227,9 @@ class Worker:
 
     def _supervise(
         self, workload: ExecuteTask, answered: int, runner: RunnerProcess | None, received_at: float
-    ) -> None:
+    ) -> int:
+        """Run the try; the try process's exit code."""
+
         def on_run_answered() -> None:
             os.write(answered, b"1")
 
@@ -240,18 +242,17 @@ class Worker:
                 handle_signals=True,
                 received_at=received_at,
             )
-            if exit_code:
-                raise SystemExit(1)
-        else:
-            supervise(
-                workload,
-                self._settings,
-                shipper=self._shipper,
-                on_run_answered=on_run_answered,
-                handle_signals=True,
-                runner=runner,
-                received_at=received_at,
-            )
+            return 1 if exit_code else 0
+        supervise(
+            workload,
+            self._settings,
+            shipper=self._shipper,
+            on_run_answered=on_run_answered,
+            handle_signals=True,
+            runner=runner,
+            received_at=received_at,
+        )
+        return 0
 
     def _delete(self, attempt: _Try) -> None:
         try:
