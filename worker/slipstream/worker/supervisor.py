@@ -2,8 +2,9 @@
 
 Sequence (the Execution API calls are in capitals):
 
-1. Start the runner (fork of this warm process, or spawn) in its own process group, unless the
-   worker started it before the try was known (`runner_process`); tell it the DAG file to import.
+1. Start the runner (fork of this warm process, or spawn) in its own process group, and build the
+   API client: both before the try is known when a spare try process makes the Supervisor ahead
+   (see `slipstream.worker.worker`). Once it is known, tell the runner the DAG file to import.
 2. `PATCH /run` with the workload token, pid = the runner's. The answer's `Refreshed-API-Token`
    is the execution token used from then on. If `/run` fails the runner is SIGKILLed and nothing
    is reported (the error propagates to the caller).
@@ -161,26 +162,21 @@ def _recv(sock: socket.socket) -> bytes:
 
 
 class Supervisor:
-    def __init__(
-        self,
-        workload: ExecuteTask,
-        settings: WorkerSettings,
-        log: TaskLog,
-        *,
-        runner: RunnerProcess | None = None,
-        started: float | None = None,
-    ) -> None:
-        self._workload = workload
-        self._runner = runner
-        self._started = time.monotonic() if started is None else started
-        self._reported_after: float | None = None
-        self._ti_id = str(workload.ti.id)
+    """One try's Supervisor. It is made before its try is known (a spare try process makes it
+    while it waits for a message): the runner started, the API client and the channels' selector
+    ready. `run()` then supervises the try it is given."""
+
+    _workload: ExecuteTask
+    _ti_id: str
+    _log: TaskLog
+
+    def __init__(self, settings: WorkerSettings, runner: RunnerProcess | None = None) -> None:
         self._settings = settings
-        self._log = log
-        self._client = Client(settings, workload.token)
+        self._client = Client(settings, token="")
         self._selector = selectors.DefaultSelector()
         self._frames = FrameBuffer()
-        self._pid = 0
+        self._started = 0.0
+        self._reported_after: float | None = None
         self._pidfd: int | None = None
         self._exit_code: int | None = None
         self._exited_at = 0.0
@@ -194,25 +190,31 @@ class Supervisor:
         self._state: str | None = None
         self._pending: TIStateUpdate | None = None
         self._wakeup: int | None = None
+        self._runner = runner or start_runner(settings.runner_start)
+        self._adopt(self._runner)
+
+    def discard(self) -> None:
+        """No try came (the worker is stopping): kill the runner, free the rest."""
+        self._runner.discard()
+        self._client.close()
+        self._selector.close()
 
     # --- process control --------------------------------------------------------------------
 
-    def _start_runner(self) -> None:
-        started = self._runner or start_runner(self._settings.runner_start)
+    def _adopt(self, started: RunnerProcess) -> None:
+        """Watch the runner's channels; nothing is read from them before `run()` has its log."""
         self._pid = started.pid
         self._requests = started.requests
         self._watch(started.requests, self._read_requests)
         for sock, sink in (
             (started.stdout, _Lines(lambda line: self._log.line(line, "task.stdout"))),
             (started.stderr, _Lines(lambda line: self._log.line(line, "task.stderr"))),
-            (started.logs, _Lines(self._log.record)),
+            (started.logs, _Lines(lambda line: self._log.record(line))),
         ):
             self._watch(sock, self._reader(sock, sink))
         if hasattr(os, "pidfd_open"):
             self._pidfd = os.pidfd_open(self._pid)
             self._selector.register(self._pidfd, selectors.EVENT_READ, self._reap)
-        dag_file = runner.dag_file(self._workload.bundle_info.name, self._workload.dag_rel_path)
-        self._send(0, PreloadDagFile(path=None if dag_file is None else str(dag_file)))
 
     def _signal(self, sig: signal.Signals) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -486,9 +488,21 @@ class Supervisor:
         self._wakeup = read
         self._selector.register(read, selectors.EVENT_READ, self._on_signal)
 
-    def run(self, on_run_answered: Callable[[], None] | None = None) -> Outcome:
-        workload = self._workload
-        self._start_runner()
+    def run(
+        self,
+        workload: ExecuteTask,
+        log: TaskLog,
+        *,
+        started: float | None = None,
+        on_run_answered: Callable[[], None] | None = None,
+    ) -> Outcome:
+        """Supervise `workload`'s try to its end; its durations start at `started`
+        (`time.monotonic()`, the message's receipt when the worker gives it) or now."""
+        self._started = time.monotonic() if started is None else started
+        self._workload, self._ti_id, self._log = workload, str(workload.ti.id), log
+        self._client.token = workload.token
+        dag_file = runner.dag_file(workload.bundle_info.name, workload.dag_rel_path)
+        self._send(0, PreloadDagFile(path=None if dag_file is None else str(dag_file)))
         payload = TIEnterRunningPayload(
             hostname=_hostname(self._settings.hostname),
             unixname=_unixname(),
@@ -570,21 +584,21 @@ def supervise(
     shipper: LogShipper | None = None,
     on_run_answered: Callable[[], None] | None = None,
     handle_signals: bool = False,
-    runner: RunnerProcess | None = None,
+    supervisor: Supervisor | None = None,
     received_at: float | None = None,
 ) -> Outcome:
     """Run one try of `workload` to the end and report it; returns how it ended.
 
     `on_run_answered` is called once `/run` has settled the workload (started, or 404/409): the
-    worker deletes the queue message then. `/run` failures propagate as exceptions. `runner` is
-    one started ahead (else one is started now); `received_at` (`time.monotonic()`) is when the
+    worker deletes the queue message then. `/run` failures propagate as exceptions. `supervisor`
+    is one made ahead (else one is made now); `received_at` (`time.monotonic()`) is when the
     workload's message arrived, where the try's durations start.
     """
     settings = settings or get_settings()
     if shipper is None and settings.bucket_name:
         shipper = LogShipper(settings.bucket_name)
+    supervisor = supervisor or Supervisor(settings)
     with try_log(settings.worker_log_dir, workload.ti, shipper) as log:
-        supervisor = Supervisor(workload, settings, log, runner=runner, started=received_at)
         if handle_signals:
             supervisor.handle_signals()
-        return supervisor.run(on_run_answered)
+        return supervisor.run(workload, log, started=received_at, on_run_answered=on_run_answered)

@@ -7,10 +7,10 @@ cannot take the worker or the other tries with it. No threads: forking a threade
 copying a lock another thread holds.
 
 Both forks happen before the message they serve arrives: the worker keeps one spare try process,
-whose runner is already started, waiting for a message on a pipe. A message goes to the spare
-(the message's receipt time with it: the try's durations start there) and the worker forks the
-next spare, so a try starts with no fork on its way to `/run`. Messages beyond the spare (a batch)
-get a fresh one each.
+its Supervisor made (runner started, API client built), waiting for a message on a pipe. A message
+goes to the spare (the message's receipt time with it: the try's durations start there) and the
+worker forks the next spare, so a try starts with no fork on its way to `/run`. Messages beyond
+the spare (a batch) get a fresh one each.
 
 A message is deleted once `/run` has answered for it (started; or 404/409: the TI is gone, already
 finished, or running elsewhere). Until then the worker keeps it invisible, renewing a `_LEASE`
@@ -46,9 +46,9 @@ from pydantic import ValidationError
 from slipstream.worker.airflow_runtime import run_airflow_try
 from slipstream.worker.logs import LogShipper
 from slipstream.worker.models import ExecuteTask
-from slipstream.worker.runner_process import RunnerProcess, start_runner
+from slipstream.worker.runner_process import start_runner
 from slipstream.worker.settings import WorkerSettings
-from slipstream.worker.supervisor import prepare, supervise
+from slipstream.worker.supervisor import Supervisor, prepare, supervise
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
@@ -203,22 +203,23 @@ class Worker:
             self._spare = None
 
     def _serve_one_try(self, message: int, answered: int) -> None:
-        """The forked try process: start a runner, wait for the message, run its try; never
+        """The forked try process: make its Supervisor, wait for the message, run its try; never
         returns into the worker's loop."""
         code = 0
-        runner: RunnerProcess | None = None
+        supervisor: Supervisor | None = None
         try:
             if self._settings.worker_runtime == "slipstream":
                 runner = start_runner(self._settings.runner_start, close_fds=(message, answered))
+                supervisor = Supervisor(self._settings, runner)
             with open(message, "rb") as pipe:
                 data = pipe.read()
             if not data:  # retired: the worker is stopping
-                if runner is not None:
-                    runner.discard()
+                if supervisor is not None:
+                    supervisor.discard()
                 return
             (received_at,) = _RECEIVED_AT.unpack_from(data)
             workload = ExecuteTask.model_validate_json(data[_RECEIVED_AT.size :])
-            code = self._supervise(workload, answered, runner, received_at)
+            code = self._supervise(workload, answered, supervisor, received_at)
         except BaseException:
             traceback.print_exc()
             code = 1
@@ -226,7 +227,7 @@ class Worker:
             os._exit(code)
 
     def _supervise(
-        self, workload: ExecuteTask, answered: int, runner: RunnerProcess | None, received_at: float
+        self, workload: ExecuteTask, answered: int, supervisor: Supervisor | None, received_at: float
     ) -> int:
         """Run the try; the try process's exit code."""
 
@@ -249,7 +250,7 @@ class Worker:
             shipper=self._shipper,
             on_run_answered=on_run_answered,
             handle_signals=True,
-            runner=runner,
+            supervisor=supervisor,
             received_at=received_at,
         )
         return 0
