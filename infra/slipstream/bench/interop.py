@@ -105,11 +105,18 @@ def _worker(runtime: str, execution_api_url: str, dags: Path, state: Path, log: 
 
 
 def overhead() -> dict[str, float]:
+    from slipstream.bench.environment import scoped_environment
+
     airflow_python = os.environ.get("SLIPSTREAM_AIRFLOW_PYTHON") or str(
         AIRFLOW_PYTHON.absolute()
     )  # not resolve(): a venv's python is a symlink
-    os.environ.update({"SLIPSTREAM_AIRFLOW_PYTHON": airflow_python, "SLIPSTREAM_LOCAL_TIMER_SECONDS": "1"})
-    with tempfile.TemporaryDirectory(prefix="slipstream-interop-") as scratch:
+    # The timer does not tick: every task is queued by its upstream's /state, and a sweep would
+    # only add work to the stack while it is measured.
+    environment = {"SLIPSTREAM_AIRFLOW_PYTHON": airflow_python, "SLIPSTREAM_LOCAL_TIMER_SECONDS": "3600"}
+    with (
+        scoped_environment(environment),
+        tempfile.TemporaryDirectory(prefix="slipstream-interop-") as scratch,
+    ):
         root = Path(scratch)
         dags = {"slipstream": root / "dags-slipstream", "airflow": root / "dags-airflow"}
         for runtime, module in (("slipstream", "slipstream.sdk"), ("airflow", "airflow.sdk")):
