@@ -7,8 +7,11 @@ import types
 from collections.abc import Callable
 
 import pytest
+from starlette.routing import Mount
 
+from slipstream.api.app import create_app
 from slipstream.core import aws as clients
+from slipstream.execution_api.routing import DeferredRoute
 from slipstream.handlers import snapstart
 
 
@@ -30,3 +33,16 @@ def test_nothing_happens_outside_snapstart(monkeypatch: pytest.MonkeyPatch) -> N
     clients.reset()
     snapstart.prepare()
     assert clients.dynamodb.cache_info().currsize == 0
+
+
+def test_the_snapshot_holds_every_route_built(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    runtime = types.ModuleType("snapshot_restore_py")
+    runtime.register_after_restore = lambda hook: None  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", runtime)
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
+    app = create_app()
+    snapstart.prepare(app)
+    execution = next(r.app for r in app.app.routes if isinstance(r, Mount) and r.path == "/execution")
+    routes = [r for r in execution.routes if isinstance(r, DeferredRoute)]
+    assert len(routes) > 40
+    assert all("_pending" not in vars(r) for r in routes)

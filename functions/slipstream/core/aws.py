@@ -1,8 +1,11 @@
-"""boto3 clients, built on first use and reused for the life of the process.
+"""botocore clients, built on first use and reused for the life of the process.
 
-Nothing here runs at import time: a Lambda cold start pays for boto3 only when a request needs
-AWS, and each client is created once per execution environment. `AWS_ENDPOINT_URL` (moto's server
-in the local stack) is honoured by boto3 itself.
+Nothing here runs at import time: a Lambda cold start pays for botocore only when a request needs
+AWS, and each client is created once per execution environment. The clients are botocore's own:
+boto3 adds resources and S3 transfers, which nothing here uses, and its imports to a cold start.
+Only Powertools' parameters utility imports boto3, when the API function first reads its signing
+keys (`slipstream.auth.keys`); the stream and timer functions never do. `AWS_ENDPOINT_URL` (moto's
+server in the local stack) is honoured by botocore itself.
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ _lock = threading.Lock()
 def _session() -> Any:
     """One session for every client: its loader reads botocore's endpoint and model files once
     (a second client of its own session costs about 60 ms more on a cold start)."""
-    import boto3
+    from botocore.session import get_session
 
-    return boto3.session.Session()
+    return get_session()
 
 
 def _client(service: str) -> Any:
@@ -35,7 +38,7 @@ def _client(service: str) -> Any:
 
     config = Config(retries={"max_attempts": 3, "mode": "standard"}, tcp_keepalive=True)
     with _lock:  # a session is not safe to create clients from on several threads at once
-        return _session().client(service, config=config)
+        return _session().create_client(service, config=config)
 
 
 @cache

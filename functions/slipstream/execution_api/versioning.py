@@ -12,8 +12,10 @@ issue 51, "only do this if there are migrations").
 `SlipstreamCadwyn` keeps Cadwyn's header routing, default version, version echo and per-version
 OpenAPI, and when no version changes exist it serves the head routes as the one version's routes,
 unwrapped, with Cadwyn's version-header dependency awaited inline rather than on a thread. It
-initialises when the app is built (at import, captured by SnapStart), not on the first request. Add
-a `VersionChange` and Cadwyn's full machinery is back, unchanged.
+initialises when the app is built (at import), not on the first request, and adds each route to the
+version's router as declared (`DeferredRoute`), once: including the head routers would build every
+route a second time, and FastAPI builds an included route when it is included. Add a
+`VersionChange` and Cadwyn's full machinery is back, unchanged.
 
 `VersionPicking` does what Cadwyn's `VersionPickingMiddleware` does (read the version header,
 apply the default, echo the matched version) as plain ASGI instead of a `BaseHTTPMiddleware`,
@@ -28,11 +30,12 @@ from typing import Any
 
 from cadwyn import Cadwyn
 from cadwyn._internal.context_vars import DEFAULT_API_VERSION_VAR
-from cadwyn.middleware import VersionPickingMiddleware
+from cadwyn.middleware import VersionPickingMiddleware, _generate_api_version_dependency
 from fastapi import APIRouter, Request
-from fastapi.dependencies.models import Dependant
-from fastapi.routing import APIRoute
+from fastapi.params import Depends
 from starlette.types import Message, Receive, Scope, Send
+
+from slipstream.execution_api.routing import DeferredRoute
 
 
 class SlipstreamCadwyn(Cadwyn):
@@ -53,34 +56,46 @@ class SlipstreamCadwyn(Cadwyn):
         if not self._nothing_to_migrate:
             super()._cadwyn_initialize()
             return
-        head = APIRouter()
-        for router in getattr(self, "_head_routers", []):
-            head.routes.extend(router.routes)
         version = str(self.versions.versions[0].value)
-        self._add_versioned_routers(head, version=version)
-        for route in self.router.versioned_routers[version].routes:
-            if isinstance(route, APIRoute):
-                _await_version_dependency(route.dependant)
+        self._add_versioned_routers(APIRouter(), version=version)  # the version's OpenAPI route
+        versioned = self.router.versioned_routers[version]
+        added = len(versioned.routes)
+        dependency = Depends(_as_coroutine(self._version_dependency(version)))
+        for router in getattr(self, "_head_routers", []):
+            for route in router.routes:
+                if not isinstance(route, DeferredRoute):
+                    raise TypeError(f"{route}: declare Execution API routes with route_class=DeferredRoute")
+                arguments = {k: v for k, v in route.arguments.items() if k != "dependency_overrides_provider"}
+                arguments["dependencies"] = [dependency, *arguments["dependencies"]]
+                versioned.add_api_route(
+                    route.path, route.endpoint, **arguments, route_class_override=DeferredRoute
+                )
+        self.router.extend_routes(versioned.routes[added:])
         self._cadwyn_initialized = True
 
+    def _version_dependency(self, version: str) -> Callable[..., Any]:
+        """Cadwyn's per-route version dependency, made as `Cadwyn._add_versioned_routers` makes it."""
+        return _generate_api_version_dependency(  # type: ignore[no-any-return]
+            api_version_parameter_name=self.api_version_parameter_name,
+            api_version_pythonic_parameter_name=self.api_version_pythonic_parameter_name,
+            default_value=version,
+            fastapi_depends_class=self._api_version_fastapi_depends_class,
+            validation_data_type=self.api_version_validation_data_type,
+            title=self.api_version_title,
+            description=self.api_version_description,
+        )
+
     def initialize(self) -> None:
-        """Build the version routes now rather than on the first request."""
+        """Set the version's routes up now rather than on the first request (each builds on first use)."""
         if not self._cadwyn_initialized:
             self._cadwyn_initialize()
 
 
-def _await_version_dependency(dependant: Dependant) -> None:
-    """Cadwyn's per-route version dependency (it declares the header for OpenAPI and validation)
-    is a plain function, so FastAPI runs it on a worker thread: a thread hop on every request.
-    The same function as a coroutine runs inline."""
-    for sub in dependant.dependencies:
-        call = sub.call
-        if call is not None and getattr(call, "__name__", "") == "api_version_dependency":
-            sub.call = _as_coroutine(call)
-        _await_version_dependency(sub)
-
-
 def _as_coroutine(call: Callable[..., Any]) -> Callable[..., Any]:
+    """Cadwyn's per-route version dependency (it declares the header for OpenAPI and validation)
+    is a plain function, so FastAPI would run it on a worker thread: a thread hop on every request.
+    The same function as a coroutine runs inline."""
+
     async def version_dependency(**kwargs: Any) -> Any:
         return call(**kwargs)
 

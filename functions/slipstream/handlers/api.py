@@ -1,8 +1,9 @@
 """Lambda handler of the API function (Execution API and management API behind the HTTP API).
 
-Import does no I/O: the app and its routes are built (no AWS calls) and boto3 clients are created
-on first use (before the snapshot, under SnapStart), then reused across invocations. Mangum runs
-with `lifespan="off"`; otherwise it would run startup and shutdown on every invocation.
+Import does no I/O: the app is built (no AWS calls), while each route is built and each AWS
+client created on first use (all before the snapshot, under SnapStart), then reused across
+invocations. Mangum runs with `lifespan="off"`; otherwise it would run startup and shutdown on
+every invocation.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from slipstream.api.app import create_app
 from slipstream.core.logging import logger
 from slipstream.handlers import snapstart
 
-snapstart.prepare()
-_mangum = Mangum(create_app(), lifespan="off")  # type: ignore[arg-type]
+_app = create_app()
+snapstart.prepare(_app)
+_mangum = Mangum(_app, lifespan="off")  # type: ignore[arg-type]
 
 
 @logger.inject_lambda_context(clear_state=True)

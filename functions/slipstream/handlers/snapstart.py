@@ -1,10 +1,10 @@
 """SnapStart: what runs before the snapshot and what must run again after each restore.
 
-Before the snapshot (only when Lambda initialises for SnapStart) the boto3 clients are built:
-pure CPU work, no connection is opened, so the snapshot saves it for every restore. After a
-restore, clients and cached signing keys are dropped (no connection or secret outlives the
-snapshot it was captured in) and Python's `random` is reseeded; tokens' `jti` and TI ids come
-from `os.urandom`, which is fresh after a restore anyway.
+Before the snapshot (only when Lambda initialises for SnapStart) the AWS clients and the app's
+routes are built: pure CPU work, no connection is opened, so the snapshot saves it for every
+restore. After a restore, clients and cached signing keys are dropped (no connection or secret
+outlives the snapshot it was captured in) and Python's `random` is reseeded; tokens' `jti` and TI
+ids come from `os.urandom`, which is fresh after a restore anyway.
 """
 
 from __future__ import annotations
@@ -12,8 +12,11 @@ from __future__ import annotations
 import os
 import random
 
+from starlette.types import ASGIApp
+
 from slipstream.auth.keys import forget_keys
 from slipstream.core import aws
+from slipstream.execution_api.routing import build_routes
 
 
 def _after_restore() -> None:
@@ -22,7 +25,7 @@ def _after_restore() -> None:
     random.seed()
 
 
-def prepare() -> None:
+def prepare(app: ASGIApp | None = None) -> None:
     if os.environ.get("AWS_LAMBDA_INITIALIZATION_TYPE") != "snap-start":
         return
     try:
@@ -31,4 +34,6 @@ def prepare() -> None:
         return
     aws.dynamodb()
     aws.secretsmanager()
+    if app is not None:
+        build_routes(app)
     register_after_restore(_after_restore)

@@ -1,5 +1,10 @@
 """Conversions between Python values and DynamoDB attribute values, and the time format.
 
+Attribute values follow boto3's `TypeSerializer` and `TypeDeserializer` without importing boto3
+(see `slipstream.core.aws`): Powertools' deserializer, which the stream function's records already
+go through, reads them, and `to_attr` writes them by boto3's rules. The one difference: binary
+values read back as `bytes`, not boto3's `Binary` wrapper (nothing stores any).
+
 Times are stored as fixed-width UTC ISO-8601 strings (`2026-07-01T12:00:00.000000Z`) so that
 they sort lexicographically in keys. Free-form JSON (XCom values, conf, kwargs) is stored as a
 JSON string: verbatim, no float-to-Decimal detour.
@@ -7,24 +12,62 @@ JSON string: verbatim, no float-to-Decimal detour.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from aws_lambda_powertools.shared.dynamodb_deserializer import DYNAMODB_CONTEXT, TypeDeserializer
 
-_serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+_BINARY = (bytes, bytearray)
 
 Item = dict[str, Any]
 
 
-def to_attr(value: Any) -> Any:
-    return _serializer.serialize(value)
+def to_attr(value: Any) -> dict[str, Any]:
+    """`value` as an attribute value: ints and Decimals are numbers (floats are refused), bytes are
+    binary, a set of numbers, strings or bytes is an NS, SS or BS, mappings and lists nest."""
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if _is_number(value):
+        return {"N": _number(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, _BINARY):
+        return {"B": value}
+    if isinstance(value, AbstractSet):
+        if all(map(_is_number, value)):
+            return {"NS": [_number(v) for v in value]}
+        if all(isinstance(v, str) for v in value):
+            return {"SS": list(value)}
+        if all(isinstance(v, _BINARY) for v in value):
+            return {"BS": list(value)}
+    if isinstance(value, Mapping):
+        return {"M": {k: to_attr(v) for k, v in value.items()}}
+    if isinstance(value, list | tuple):
+        return {"L": [to_attr(v) for v in value]}
+    raise TypeError(f'Unsupported type "{type(value)}" for value "{value}"')
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, float):
+        raise TypeError("Float types are not supported. Use Decimal types instead.")
+    return isinstance(value, int | Decimal)
+
+
+def _number(value: int | Decimal) -> str:
+    number = str(DYNAMODB_CONTEXT.create_decimal(value))
+    if number in ("Infinity", "NaN"):
+        raise TypeError("Infinity and NaN not supported")
+    return number
 
 
 def to_item(values: Item) -> dict[str, Any]:
-    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+    return {k: to_attr(v) for k, v in values.items() if v is not None}
 
 
 def from_item(item: dict[str, Any]) -> Item:

@@ -10,14 +10,20 @@ from fastapi import APIRouter, Depends, Query
 from slipstream.execution_api.datamodels.assets import AssetEventsResponse, AssetResponse
 from slipstream.execution_api.datamodels.common import UtcDateTime
 from slipstream.execution_api.errors import detail
+from slipstream.execution_api.routing import DeferredRoute
 from slipstream.execution_api.security import execution_token
 from slipstream.store import keys
 from slipstream.store.assets import AssetNotFound, Assets, wire_asset
 from slipstream.store.codec import Item, fmt_time
 
-router = APIRouter(prefix="/assets", tags=["Assets"], dependencies=[Depends(execution_token)])
+router = APIRouter(
+    prefix="/assets", tags=["Assets"], dependencies=[Depends(execution_token)], route_class=DeferredRoute
+)
 events_router = APIRouter(
-    prefix="/asset-events", tags=["Asset Events"], dependencies=[Depends(execution_token)]
+    prefix="/asset-events",
+    tags=["Asset Events"],
+    dependencies=[Depends(execution_token)],
+    route_class=DeferredRoute,
 )
 
 

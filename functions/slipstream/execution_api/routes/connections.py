@@ -9,10 +9,16 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse
 
 from slipstream.execution_api.datamodels.connections import ConnectionResponse
+from slipstream.execution_api.routing import DeferredRoute
 from slipstream.execution_api.security import Grants, dag_grants, execution_token
 from slipstream.store.connections import Connections
 
-router = APIRouter(prefix="/connections", tags=["Connections"], dependencies=[Depends(execution_token)])
+router = APIRouter(
+    prefix="/connections",
+    tags=["Connections"],
+    dependencies=[Depends(execution_token)],
+    route_class=DeferredRoute,
+)
 
 
 @router.get("/{connection_id}", response_model=ConnectionResponse, responses={404: {}})

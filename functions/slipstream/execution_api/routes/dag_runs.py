@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, Query, Response, status
 from slipstream.auth.tokens import TaskClaims
 from slipstream.execution_api.datamodels.common import UtcDateTime
 from slipstream.execution_api.datamodels.dag_runs import DagRun, DagRunStateResponse, TriggerDAGRunPayload
+from slipstream.execution_api.routing import DeferredRoute
 from slipstream.execution_api.security import execution_token
-from slipstream.services import runs
 from slipstream.store.codec import fmt_time
 from slipstream.store.dag_runs import DagRuns, wire_dag_run
 
-router = APIRouter(prefix="/dag-runs", tags=["Dag Runs"])
+router = APIRouter(prefix="/dag-runs", tags=["Dag Runs"], route_class=DeferredRoute)
 Claims = Annotated[TaskClaims, Depends(execution_token)]
 
 
@@ -60,6 +60,8 @@ async def trigger_dag_run(
     dag_id: str, run_id: str, payload: TriggerDAGRunPayload, claims: Claims
 ) -> Response:
     """Create an `operator_triggered` run, inheriting the calling TI's triggering user."""
+    from slipstream.services import runs  # and the scheduler: imported by the requests that use them
+
     runs.require_dag(dag_id)
     caller = DagRuns().find(claims.key.dag_id, claims.key.run_id)
     runs.trigger(
@@ -78,6 +80,8 @@ async def trigger_dag_run(
 
 @router.post("/{dag_id}/{run_id}/clear", status_code=status.HTTP_204_NO_CONTENT, responses={404: {}})
 async def clear_dag_run(dag_id: str, run_id: str, _: Claims) -> Response:
+    from slipstream.services import runs
+
     runs.require_dag(dag_id)
     runs.clear(dag_id, run_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

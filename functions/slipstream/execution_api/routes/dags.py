@@ -8,10 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from slipstream.execution_api.datamodels.common import ResponseModel
+from slipstream.execution_api.routing import DeferredRoute
 from slipstream.execution_api.security import execution_token
 from slipstream.store.dags import Dags
 
-router = APIRouter(prefix="/dags", tags=["Dags"], dependencies=[Depends(execution_token)])
+router = APIRouter(
+    prefix="/dags", tags=["Dags"], dependencies=[Depends(execution_token)], route_class=DeferredRoute
+)
 
 
 class DagResponse(ResponseModel):

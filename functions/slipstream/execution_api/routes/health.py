@@ -2,7 +2,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-router = APIRouter(tags=["Health"])
+from slipstream.execution_api.routing import DeferredRoute
+
+router = APIRouter(tags=["Health"], route_class=DeferredRoute)
 
 
 @router.get("/health")

@@ -10,13 +10,14 @@ from pydantic import AfterValidator, JsonValue
 from slipstream.auth.tokens import TaskClaims
 from slipstream.execution_api.datamodels.common import ResponseModel, StrictModel, UtcDateTime
 from slipstream.execution_api.errors import detail
+from slipstream.execution_api.routing import DeferredRoute
 from slipstream.execution_api.security import execution_token, execution_token_for_ti
 from slipstream.store.assets import AssetNotFound, Assets
 from slipstream.store.errors import NotFound
 from slipstream.store.state_stores import StateStore
 from slipstream.store.task_instances import TaskInstances
 
-router = APIRouter(prefix="/store", tags=["State Store"])
+router = APIRouter(prefix="/store", tags=["State Store"], route_class=DeferredRoute)
 TIClaims = Annotated[TaskClaims, Depends(execution_token_for_ti)]
 Claims = Annotated[TaskClaims, Depends(execution_token)]
 NO_CONTENT = status.HTTP_204_NO_CONTENT

@@ -23,6 +23,7 @@ from slipstream.execution_api.datamodels.task_instances import (
     TISkippedDownstreamTasksStatePayload,
     TIStateUpdate,
 )
+from slipstream.execution_api.routing import DeferredRoute
 from slipstream.execution_api.security import (
     execution_token,
     execution_token_for_ti,
@@ -35,7 +36,7 @@ from slipstream.store.errors import TaskInstanceNotFound
 from slipstream.store.rendered_fields import RenderedFieldsStore
 from slipstream.store.task_instances import TaskInstances
 
-router = APIRouter(prefix="/task-instances", tags=["Task Instances"])
+router = APIRouter(prefix="/task-instances", tags=["Task Instances"], route_class=DeferredRoute)
 
 TIPath = Annotated[str, Path(description="The task instance id (the `sub` of the caller's token).")]
 ExecutionClaims = Annotated[TaskClaims, Depends(execution_token_for_ti)]

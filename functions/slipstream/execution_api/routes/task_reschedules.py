@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from slipstream.auth.tokens import TaskClaims
+from slipstream.execution_api.routing import DeferredRoute
 from slipstream.execution_api.security import execution_token_for_ti
 from slipstream.store import keys
 from slipstream.store.table import Table
 
-router = APIRouter(prefix="/task-reschedules", tags=["Task Reschedules"])
+router = APIRouter(prefix="/task-reschedules", tags=["Task Reschedules"], route_class=DeferredRoute)
 
 
 @router.get("/{task_instance_id}/start_date", response_model=str | None)

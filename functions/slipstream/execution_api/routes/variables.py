@@ -12,10 +12,16 @@ from slipstream.execution_api.datamodels.variables import (
     VariablePostBody,
     VariableResponse,
 )
+from slipstream.execution_api.routing import DeferredRoute
 from slipstream.execution_api.security import Grants, dag_grants, execution_token
 from slipstream.store.variables import Variables
 
-router = APIRouter(prefix="/variables", tags=["Variables"], dependencies=[Depends(execution_token)])
+router = APIRouter(
+    prefix="/variables",
+    tags=["Variables"],
+    dependencies=[Depends(execution_token)],
+    route_class=DeferredRoute,
+)
 Key = Annotated[str, Path(min_length=1)]
 DagGrants = Annotated[Grants, Depends(dag_grants)]
 

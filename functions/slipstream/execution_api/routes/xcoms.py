@@ -19,12 +19,15 @@ from slipstream.core.settings import get_settings
 from slipstream.execution_api.datamodels.common import MessageResponse
 from slipstream.execution_api.datamodels.xcoms import XComResponse
 from slipstream.execution_api.errors import detail
+from slipstream.execution_api.routing import DeferredRoute
 from slipstream.execution_api.security import execution_token, require_dag_access, require_own_ti
 from slipstream.store.codec import Item
 from slipstream.store.dag_runs import DagRuns
 from slipstream.store.xcoms import DagRunMissing, XComs
 
-router = APIRouter(prefix="/xcoms", tags=["XComs"], dependencies=[Depends(execution_token)])
+router = APIRouter(
+    prefix="/xcoms", tags=["XComs"], dependencies=[Depends(execution_token)], route_class=DeferredRoute
+)
 
 KEY_PATH = "/{dag_id}/{run_id}/{task_id}/{key:path}"
 Key = Annotated[str, Path(min_length=1)]
