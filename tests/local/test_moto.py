@@ -19,22 +19,34 @@ def _key(sk: str) -> dict[str, Any]:
     return {"PK": {"S": "p"}, "SK": {"S": sk}}
 
 
+def _create_table(client: Any) -> str:
+    """Table `t`, keyed as Slipstream's (PK, SK, one GSI), with a stream of both images; its ARN."""
+    description = client.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "PK", "KeyType": "HASH"}, {"AttributeName": "SK", "KeyType": "RANGE"}],
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": "S"} for name in ("PK", "SK", "GSI1PK", "GSI1SK")
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "GSI1",
+                "KeySchema": [
+                    {"AttributeName": "GSI1PK", "KeyType": "HASH"},
+                    {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
+    )
+    return str(description["TableDescription"]["LatestStreamArn"])
+
+
 def test_a_cancelled_transaction_puts_back_what_it_changed_and_its_stream_records() -> None:
     with moto_server():
         client = boto3.client("dynamodb", region_name="us-east-1")
-        stream_arn = client.create_table(
-            TableName="t",
-            KeySchema=[
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "PK", "AttributeType": "S"},
-                {"AttributeName": "SK", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )["TableDescription"]["LatestStreamArn"]
+        stream_arn = _create_table(client)
         client.put_item(TableName="t", Item={**_key("a"), "n": {"N": "1"}})
         client.put_item(TableName="t", Item={**_key("kept"), "n": {"N": "7"}})
         streams = boto3.client("dynamodbstreams", region_name="us-east-1")
@@ -66,28 +78,7 @@ def _answers() -> list[Any]:
     with moto_server() as endpoint:
         httpx.post(f"{endpoint}/moto-api/reset").raise_for_status()
         client = boto3.client("dynamodb", region_name="us-east-1")
-        stream_arn = client.create_table(
-            TableName="t",
-            KeySchema=[
-                {"AttributeName": "PK", "KeyType": "HASH"},
-                {"AttributeName": "SK", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": name, "AttributeType": "S"} for name in ("PK", "SK", "GSI1PK", "GSI1SK")
-            ],
-            GlobalSecondaryIndexes=[
-                {
-                    "IndexName": "GSI1",
-                    "KeySchema": [
-                        {"AttributeName": "GSI1PK", "KeyType": "HASH"},
-                        {"AttributeName": "GSI1SK", "KeyType": "RANGE"},
-                    ],
-                    "Projection": {"ProjectionType": "ALL"},
-                }
-            ],
-            BillingMode="PAY_PER_REQUEST",
-            StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-        )["TableDescription"]["LatestStreamArn"]
+        stream_arn = _create_table(client)
         streams = boto3.client("dynamodbstreams", region_name="us-east-1")
         shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
         iterator = streams.get_shard_iterator(
