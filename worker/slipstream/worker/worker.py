@@ -176,7 +176,9 @@ class Worker:
         spare, self._spare = self._spare, None
         if spare is None or not _hand_over(spare, data):
             spare = self._fork_try_process()  # a batch beyond the spare, or the spare died idle
-            _hand_over(spare, data)
+            if not _hand_over(spare, data):  # it died at once (its runner could not start)
+                self._hand_back(queue_url, message["ReceiptHandle"])
+                return
         self._tries[spare.pid] = _Try(
             queue_url, message["ReceiptHandle"], spare.answered, received_at + _LEASE / 2
         )
