@@ -191,7 +191,7 @@ class Supervisor:
         self._pending: TIStateUpdate | None = None
         self._wakeup: int | None = None
         self._runner = runner or start_runner(settings.runner_start)
-        self._adopt(self._runner)
+        self._watch_channels()
 
     def discard(self) -> None:
         """No try came (the worker is stopping): kill the runner, free the rest."""
@@ -201,35 +201,34 @@ class Supervisor:
 
     # --- process control --------------------------------------------------------------------
 
-    def _adopt(self, started: RunnerProcess) -> None:
+    def _watch_channels(self) -> None:
         """Watch the runner's channels; nothing is read from them before `run()` has its log."""
-        self._pid = started.pid
-        self._requests = started.requests
-        self._watch(started.requests, self._read_requests)
+        process = self._runner
+        self._watch(process.requests, self._read_requests)
         for sock, sink in (
-            (started.stdout, _Lines(lambda line: self._log.line(line, "task.stdout"))),
-            (started.stderr, _Lines(lambda line: self._log.line(line, "task.stderr"))),
-            (started.logs, _Lines(lambda line: self._log.record(line))),
+            (process.stdout, _Lines(lambda line: self._log.line(line, "task.stdout"))),
+            (process.stderr, _Lines(lambda line: self._log.line(line, "task.stderr"))),
+            (process.logs, _Lines(lambda line: self._log.record(line))),
         ):
             self._watch(sock, self._reader(sock, sink))
         if hasattr(os, "pidfd_open"):
-            self._pidfd = os.pidfd_open(self._pid)
+            self._pidfd = os.pidfd_open(process.pid)
             self._selector.register(self._pidfd, selectors.EVENT_READ, self._reap)
 
     def _signal(self, sig: signal.Signals) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self._pid, sig)
+            os.killpg(self._runner.pid, sig)
 
     def _stop(self, reason: StopReason) -> None:
         if self._stop_reason is not None or self._exit_code is not None:
             return
         self._stop_reason = reason
-        self._log.event(f"Stopping the Task Runner: {reason.value}", level="warning", pid=self._pid)
+        self._log.event(f"Stopping the Task Runner: {reason.value}", level="warning", pid=self._runner.pid)
         self._signal(signal.SIGTERM)
         self._kill_at = time.monotonic() + self._settings.kill_grace
 
     def _reap(self) -> None:
-        pid, status = os.waitpid(self._pid, 0 if self._pidfd is not None else os.WNOHANG)
+        pid, status = os.waitpid(self._runner.pid, 0 if self._pidfd is not None else os.WNOHANG)
         if pid == 0:
             return
         self._exit_code = os.waitstatus_to_exitcode(status)
@@ -260,16 +259,16 @@ class Supervisor:
         return read
 
     def _read_requests(self) -> None:
-        data = _recv(self._requests)
+        data = _recv(self._runner.requests)
         if not data:
-            self._unwatch(self._requests)
+            self._unwatch(self._runner.requests)
             return
         for frame in self._frames.feed(data):
             self._answer(frame)
 
     def _send(self, frame_id: int, body: BaseModel | None, error: ErrorResponse | None = None) -> None:
         with contextlib.suppress(OSError):  # the runner is gone: _reap handles its exit
-            self._requests.sendall(encode_frame(frame_id, body, error))
+            self._runner.requests.sendall(encode_frame(frame_id, body, error))
 
     def _answer(self, frame: _Frame) -> None:
         request = decode_request(frame)
@@ -398,7 +397,8 @@ class Supervisor:
     def _heartbeat(self) -> None:
         try:
             self._client.heartbeat(
-                self._ti_id, TIHeartbeatInfo(hostname=_hostname(self._settings.hostname), pid=self._pid)
+                self._ti_id,
+                TIHeartbeatInfo(hostname=_hostname(self._settings.hostname), pid=self._runner.pid),
             )
         except ServerResponseError as exc:
             if exc.status_code in (404, 409, 410):
@@ -506,7 +506,7 @@ class Supervisor:
         payload = TIEnterRunningPayload(
             hostname=_hostname(self._settings.hostname),
             unixname=_unixname(),
-            pid=self._pid,
+            pid=self._runner.pid,
             start_date=_now(),
         )
         try:
@@ -514,7 +514,7 @@ class Supervisor:
         except Exception as exc:
             self._log.event("PATCH /run failed; killing the Task Runner", level="error", error=repr(exc))
             self._signal(signal.SIGKILL)
-            os.waitpid(self._pid, 0)
+            os.waitpid(self._runner.pid, 0)
             if on_run_answered and isinstance(exc, ServerResponseError) and exc.status_code in _RUN_ANSWERED:
                 on_run_answered()
             raise
