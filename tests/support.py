@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slipstream.core.settings import get_settings
+
+if TYPE_CHECKING:
+    from slipstream.local.streams import StreamPoller
 
 
 @contextmanager
@@ -31,3 +34,26 @@ def env(**values: str) -> Iterator[None]:
 
 def dumps(value: Any) -> str:
     return json.dumps(value)
+
+
+def table_stream(handler: Callable[[dict[str, Any], Any], Any], *, batch_size: int = 100) -> StreamPoller:
+    """The table's stream in in-process moto, from now on, delivered to `handler` as Lambda would."""
+    import boto3
+
+    from slipstream.local.streams import EventSourceMapping, StreamPoller
+
+    table = boto3.client("dynamodb").describe_table(TableName=get_settings().table_name)["Table"]
+    # botocore addresses DynamoDB Streams by account (`<account>.streams-ddb...`), a host
+    # in-process moto does not route: name the regional endpoint it does.
+    streams = boto3.client("dynamodbstreams", endpoint_url="https://streams.dynamodb.us-east-1.amazonaws.com")
+    poller = StreamPoller(
+        streams,
+        table["LatestStreamArn"],
+        handler,
+        function_name="slipstream-stream",
+        region="us-east-1",
+        mapping=EventSourceMapping(batch_size=batch_size, report_batch_item_failures=True),
+        retry_wait=0,
+    )
+    poller.start_at_latest()
+    return poller

@@ -30,7 +30,8 @@ from botocore.awsrequest import AWSResponse
 from slipstream.core import aws
 from slipstream.core.settings import get_settings
 from slipstream.local.events import LocalContext
-from slipstream.local.streams import EventSourceMapping, StreamPoller
+from slipstream.local.streams import StreamPoller
+from tests.support import table_stream
 
 SERVICES: dict[str, Callable[[], Any]] = {
     "dynamodb": aws.dynamodb,
@@ -203,12 +204,6 @@ class World:
         self.ddb = boto3.client("dynamodb")
         self.s3 = boto3.client("s3")
         self.sqs = boto3.client("sqs")
-        # botocore addresses DynamoDB Streams by account (`<account>.streams-ddb...`), a host
-        # in-process moto does not route: name the regional endpoint it does.
-        self.streams = boto3.client(
-            "dynamodbstreams", endpoint_url="https://streams.dynamodb.us-east-1.amazonaws.com"
-        )
-        self.stream_arn = self.ddb.describe_table(TableName=self.table_name)["Table"]["LatestStreamArn"]
         self._saved_items: list[dict[str, Any]] = []
         self._saved_objects: dict[str, bytes] = {}
         self.poller: StreamPoller | None = None
@@ -304,17 +299,7 @@ class World:
         self._pending = []
 
     def stream_poller(self, handler: Callable[[dict[str, Any], Any], Any]) -> StreamPoller:
-        poller = StreamPoller(
-            self.streams,
-            self.stream_arn,
-            handler,
-            function_name="slipstream-stream",
-            region="us-east-1",
-            mapping=EventSourceMapping(batch_size=1000, report_batch_item_failures=True),
-            retry_wait=0,
-        )
-        poller.start_at_latest()
-        return poller
+        return table_stream(handler, batch_size=1000)
 
     def _record_batch(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
         self._pending.extend(event["Records"])

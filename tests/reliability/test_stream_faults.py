@@ -1,12 +1,13 @@
 """A scheduler stream batch that fails halfway: the failed records are reported, the batch is
 retried, and nothing is queued twice.
 
-The batch is real: moto's stream records of three runs being created queued (run and TI inserts),
-as the event source mapping delivers them. Processing fails at record k (the second run's insert) by an
-injected DynamoDB throttle or SQS 503 at that record's first call, once or from there on (the
-service is down). The handler must report exactly the failed records, as Powertools' batch
-processor does; then the batch is delivered again, whole (a function error) or from the first
-failed record (what Lambda does with `ReportBatchItemFailures`), and every ready TI must end up
+The batch is real: moto's stream records of three runs (of three DAGs) being created queued
+(run and TI inserts), as the event source mapping delivers them. Processing fails at record k
+(the second run's insert) by an injected DynamoDB throttle or SQS 503 at that record's first
+call, once or from there on (the service is down). The handler must report exactly the failed
+records, as Powertools' batch processor does; then the batch is delivered again, whole (a
+function error) or from the first failed record (what Lambda does with
+`ReportBatchItemFailures`), and every ready TI must end up
 queued exactly once with exactly one message.
 """
 
@@ -68,15 +69,19 @@ def _queued_once(world: World) -> None:
 
 @pytest.fixture
 def batch(world: World) -> list[dict[str, Any]]:
-    """Three runs of a paused DAG (created queued: a trigger with a free slot starts its run
-    itself), unpaused before the batch is handled; the unpause record is left out of it."""
-    register_dag("fan", tasks=[{"task_id": "a"}, {"task_id": "b"}, {"task_id": "c", "upstream": ["a"]}])
-    Dags().set_paused("fan", True)
+    """One run of each of three paused DAGs (created queued: a trigger with a free slot starts
+    its run itself), unpaused before the batch is handled; the unpause records are left out of
+    it. Three DAGs, because the first record of a DAG's waiting runs starts them all."""
+    tasks = [{"task_id": "a"}, {"task_id": "b"}, {"task_id": "c", "upstream": ["a"]}]
+    for run_id in RUNS:
+        register_dag(f"fan-{run_id}", tasks=tasks)
+        Dags().set_paused(f"fan-{run_id}", True)
     world.new_records()
     for run_id in RUNS:
-        start_run("fan", run_id=run_id)
+        start_run(f"fan-{run_id}", run_id=run_id)
     records = world.new_records()
-    Dags().set_paused("fan", False)
+    for run_id in RUNS:
+        Dags().set_paused(f"fan-{run_id}", False)
     world.new_records()
     world.save()
     return records

@@ -17,6 +17,7 @@ from slipstream.services import lifecycle
 from slipstream.store.codec import utcnow
 from slipstream.store.dag_runs import DagRuns
 from slipstream.store.task_instances import TaskInstances
+from tests.support import table_stream
 
 STATE = TypeAdapter(TIStateUpdate)
 
@@ -63,3 +64,22 @@ def run_state(dag_id: str, run_id: str) -> str:
 @pytest.fixture
 def queue(aws: None) -> Queue:
     return Queue()
+
+
+class Stream:
+    """The table's stream, from the moment the fixture is made, delivered to the stream handler."""
+
+    def __init__(self) -> None:
+        from slipstream.handlers.stream import handler
+
+        self.poller = table_stream(handler)
+
+    def deliver(self) -> None:
+        """Hand every record written so far to the handler."""
+        while self.poller.poll_once():
+            pass
+
+
+@pytest.fixture
+def stream(aws: None) -> Stream:
+    return Stream()

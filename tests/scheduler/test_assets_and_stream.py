@@ -122,7 +122,7 @@ def test_partial_batch_failure_reports_the_failed_record(queue: Queue) -> None:
 
 
 def test_only_records_that_can_unblock_something_cost_an_evaluation() -> None:
-    from slipstream.scheduler.stream import job_for
+    from slipstream.scheduler.stream import Job, job_for
 
     run = {"PK": "RUN#d#r", "SK": "RUN", "dag_id": "d", "run_id": "r"}
     ti = {"PK": "RUN#d#r", "SK": "RUN#TI#t#00000000", "dag_id": "d", "run_id": "r"}
@@ -132,7 +132,7 @@ def test_only_records_that_can_unblock_something_cost_an_evaluation() -> None:
         after = {**item, **({"state": new} if new else {})}
         return job_for(name, item, before if name != "INSERT" else {}, after) is not None
 
-    assert job("INSERT", run, None, "queued")
+    assert job_for("INSERT", run, {}, {**run, "state": "queued"}) == Job("start_in_turn", ("d", "r"))
     assert not job("INSERT", run, None, "running")  # created running, its first tasks queued with it
     assert job("MODIFY", run, "success", "queued")  # cleared
     assert not job("MODIFY", run, "queued", "running")
@@ -144,3 +144,21 @@ def test_only_records_that_can_unblock_something_cost_an_evaluation() -> None:
     for busy in ("queued", "running", "deferred"):
         assert not job("MODIFY", ti, None, busy), busy
     assert not job("MODIFY", ti, "success", "success")
+
+
+def test_a_dag_that_gives_back_a_slot_or_is_unpaused_starts_its_waiting_runs() -> None:
+    from slipstream.scheduler.stream import Job, job_for
+
+    dag = {"PK": "DAG#d", "SK": "DAG", "dag_id": "d", "is_paused": False}
+
+    def job(old: dict[str, Any], new: dict[str, Any]) -> Job | None:
+        return job_for("MODIFY", dag, {**dag, **old}, {**dag, **new})
+
+    start = Job("start_waiting_runs", ("d",))
+    assert job({"active_runs": {"a", "b"}}, {"active_runs": {"b"}}) == start  # a run ended
+    assert job({"active_runs": {"a"}}, {}) == start  # the last one: DynamoDB drops an empty set
+    assert job({"is_paused": True}, {"is_paused": False}) == start
+    assert job({"active_runs": {"a"}}, {"active_runs": {"a", "b"}}) is None  # a run started
+    paused = {"is_paused": True}
+    assert job({"active_runs": {"a"}, **paused}, paused) is None  # paused: no run may start
+    assert job({}, {"description": "new"}) is None

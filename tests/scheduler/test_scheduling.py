@@ -8,7 +8,7 @@ from datetime import timedelta
 from slipstream.local.seed import register_dag, start_run
 from slipstream.services.scheduling import retry_delay, schedule_run
 from slipstream.store.codec import utcnow
-from tests.scheduler.conftest import Queue, run_state, run_task, states
+from tests.scheduler.conftest import Queue, Stream, run_state, run_task, states
 
 
 def _t(task_id: str, *upstream: str, **extra: object) -> dict[str, object]:
@@ -139,7 +139,7 @@ def test_fail_fast_run_fails_and_stops_the_rest(queue: Queue) -> None:
     assert run_state("ff", run_id) == "failed"
 
 
-def test_max_active_runs_holds_later_runs_until_a_slot_frees(queue: Queue) -> None:
+def test_max_active_runs_holds_later_runs_until_a_slot_frees(queue: Queue, stream: Stream) -> None:
     register_dag("one_at_a_time", tasks=[_t("t")], max_active_runs=1)
     first = start_run("one_at_a_time", run_id="first")["run_id"]
     second = start_run("one_at_a_time", run_id="second")["run_id"]
@@ -150,11 +150,32 @@ def test_max_active_runs_holds_later_runs_until_a_slot_frees(queue: Queue) -> No
     assert only["ti"]["run_id"] == "first"
     run_task(only)
     assert run_state("one_at_a_time", first) == "success"
+    # the task's /state ended the run and gave its slot back; the DAG item's record starts the next
+    assert run_state("one_at_a_time", second) == "queued"
+    stream.deliver()
     assert run_state("one_at_a_time", second) == "running"
     assert [w["ti"]["run_id"] for w in queue.take()] == ["second"]
 
 
-def test_waiting_runs_start_in_logical_date_order_and_only_they_are_read(queue: Queue) -> None:
+def test_a_freed_slot_starts_as_many_waiting_runs_as_it_can(queue: Queue, stream: Stream) -> None:
+    from slipstream.services.scheduling import start_waiting_runs
+    from slipstream.store.dag_runs import DagRuns
+
+    register_dag("pair", tasks=[_t("t")], max_active_runs=2)
+    for run_id in ("a", "b", "c", "d", "e"):
+        start_run("pair", run_id=run_id)
+    assert DagRuns().waiting("pair") == ["c", "d", "e"]
+    for workload in queue.take():
+        run_task(workload)  # a and b end in one batch of records
+    stream.deliver()
+    assert [run_state("pair", r) for r in "abcde"] == ["success", "success", "running", "running", "queued"]
+    start_waiting_runs("pair")  # no slot: the oldest waiting run is tried, the rest are not read
+    assert DagRuns().waiting("pair") == ["e"]
+
+
+def test_waiting_runs_start_in_logical_date_order_and_only_they_are_read(
+    queue: Queue, stream: Stream
+) -> None:
     from datetime import UTC, datetime
 
     from slipstream.store.dag_runs import DagRuns
@@ -171,6 +192,7 @@ def test_waiting_runs_start_in_logical_date_order_and_only_they_are_read(queue: 
     assert DagRuns().waiting("backlog") == ["early", "other", "late"]
     [first] = [w for w in queue.take() if w["ti"]["run_id"] == "first"]
     run_task(first)
+    stream.deliver()
     assert run_state("backlog", "early") == "running"
     assert DagRuns().waiting("backlog") == ["other", "late"]
 

@@ -1,9 +1,9 @@
 """Turning DynamoDB stream records into scheduling work.
 
 A record matters when a task instance changed state, a run was created or changed state, an
-asset event was recorded, or a DAG was unpaused. Each yields a job; within one batch the same job
-runs once (every record of a batch was written before the batch was delivered, so one evaluation
-after the first covers the rest).
+asset event was recorded, or a DAG was unpaused or gave back a max_active_runs slot. Each yields
+a job; within one batch the same job runs once (every record of a batch was written before the
+batch was delivered, so one evaluation after the first covers the rest).
 """
 
 from __future__ import annotations
@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from slipstream.services import asset_triggers
-from slipstream.services.scheduling import FAST_PATH, schedule_run
+from slipstream.services.scheduling import FAST_PATH, schedule_run, start_in_turn, start_waiting_runs
 from slipstream.services.trigger_rules import TERMINAL
 from slipstream.store import keys
-from slipstream.store.dag_runs import DagRuns
 
 EVENT_PREFIX = "EVENT#"
 UNBLOCKING_STATES = frozenset(TERMINAL | {"up_for_retry", "up_for_reschedule", "restarting"})
@@ -31,31 +30,22 @@ class Job:
         RUNNERS[self.kind](*self.args)
 
 
-def _schedule_queued_runs(dag_id: str) -> None:
-    for run_id in DagRuns().waiting(dag_id):
-        schedule_run(dag_id, run_id)
-
-
 RUNNERS: dict[str, Callable[..., Any]] = {
     "schedule_run": schedule_run,
     "asset_event": asset_triggers.on_asset_event,
-    "dag_unpaused": _schedule_queued_runs,
+    "start_waiting_runs": start_waiting_runs,
+    "start_in_turn": start_in_turn,
 }
 
 
 def _may_unblock(event_name: str, sk: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    """Whether a run or TI record can let the scheduler move something.
+    """Whether a TI record can let the scheduler move something in its run.
 
-    A new run waiting to start, or a run cleared back to queued, needs scheduling; a TI matters only when it
-    settles (terminal), waits to try again, or is cleared, and not when the fast path wrote that
-    transition together with its consequences (a fresh `fast_path` token). Records of TIs being
-    queued or started, and of runs starting or ending, are the scheduler's own moves: evaluating
-    the run again for them would cost a read and find nothing to do.
+    A TI matters only when it settles (terminal), waits to try again, or is cleared, and not
+    when the fast path wrote that transition together with its consequences (a fresh
+    `fast_path` token). Records of TIs being queued or started are the scheduler's own moves:
+    evaluating the run again for them would cost a read and find nothing to do.
     """
-    if sk == keys.RUN_SK:
-        if event_name == "INSERT":  # a run created running had its first tasks queued with it
-            return new.get("state") != "running"
-        return event_name == "MODIFY" and new.get("state") == "queued" and old.get("state") != "queued"
     if not sk.startswith(keys.TI_PREFIX) or event_name != "MODIFY":
         return False  # a TI is inserted with its run, whose own record covers it
     if new.get(FAST_PATH) is not None and new.get(FAST_PATH) != old.get(FAST_PATH):
@@ -64,16 +54,38 @@ def _may_unblock(event_name: str, sk: str, old: Mapping[str, Any], new: Mapping[
     return state != old.get("state") and (state is None or state in UNBLOCKING_STATES)
 
 
+def _waits(event_name: str, old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether a run record is of a run that now waits to start: created queued (no free slot, or
+    a paused DAG) or cleared back to queued. A run created running had its first tasks queued
+    with it, and a run starting or ending is the scheduler's own move."""
+    if event_name == "INSERT":
+        return new.get("state") != "running"
+    return event_name == "MODIFY" and new.get("state") == "queued" and old.get("state") != "queued"
+
+
 def job_for(
     event_name: str, keys_: Mapping[str, Any], old: Mapping[str, Any], new: Mapping[str, Any]
 ) -> Job | None:
-    """The work a stream record calls for, or None. Images are plain dicts (deserialised)."""
+    """The work a stream record calls for, or None. Images are plain dicts (deserialised).
+
+    A waiting run is started in its turn (`start_in_turn`), so that a run whose record comes
+    late in a batch cannot take the slot of an older one.
+    """
     pk, sk = str(keys_.get("PK", "")), str(keys_.get("SK", ""))
+    if pk.startswith("RUN#") and sk == keys.RUN_SK and _waits(event_name, old, new):
+        return Job("start_in_turn", (str(new["dag_id"]), str(new["run_id"])))
     if pk.startswith("RUN#") and _may_unblock(event_name, sk, old, new):
         return Job("schedule_run", (str(new["dag_id"]), str(new["run_id"])))
     if pk.startswith("ASSET#") and sk.startswith(EVENT_PREFIX) and event_name == "INSERT":
         return Job("asset_event", (pk, sk))
-    unpaused = bool(old.get("is_paused")) and not new.get("is_paused")
-    if pk.startswith("DAG#") and sk == keys.DAG_SK and event_name == "MODIFY" and unpaused:
-        return Job("dag_unpaused", (str(new["dag_id"]),))
+    if pk.startswith("DAG#") and sk == keys.DAG_SK and event_name == "MODIFY" and _may_start_runs(old, new):
+        return Job("start_waiting_runs", (str(new["dag_id"]),))
     return None
+
+
+def _may_start_runs(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """The DAG was unpaused, or gave back one of its max_active_runs slots (a run ended or was
+    deleted): a run waiting to start may start now."""
+    unpaused = bool(old.get("is_paused")) and not new.get("is_paused")
+    freed = len(new.get("active_runs") or ()) < len(old.get("active_runs") or ())
+    return unpaused or (freed and not new.get("is_paused"))

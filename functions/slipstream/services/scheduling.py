@@ -473,8 +473,10 @@ def _finish_run(runs: DagRuns, run: Item, tis: list[Item], states: dict[str, str
 
 
 def _run_finished(run: Item, final: str) -> None:
+    """The run's end gave its slot back in the same transaction; the DAG item's stream record
+    starts a run waiting for it (`start_waiting_runs`), so the request that ended the run, often
+    a task's `/state`, does not pay for looking one up."""
     logger.info("dag run finished", extra={"dag_id": run["dag_id"], "run_id": run["run_id"], "state": final})
-    start_next_queued_run(run["dag_id"])
 
 
 def release_slot_action(dag_id: str, run_id: str) -> dict[str, Any]:
@@ -488,8 +490,20 @@ def release_slot_action(dag_id: str, run_id: str) -> dict[str, Any]:
     )
 
 
-def start_next_queued_run(dag_id: str) -> None:
-    """A slot was freed (or the DAG unpaused): start the oldest run still waiting for one."""
+def start_waiting_runs(dag_id: str, waiting: list[str] | None = None) -> None:
+    """A slot was freed (or the DAG unpaused): start the DAG's waiting runs (`waiting`, if the
+    caller read them), oldest first, until one finds no free slot."""
+    for run_id in DagRuns().waiting(dag_id) if waiting is None else waiting:
+        if schedule_run(dag_id, run_id).run_state == "queued":
+            return
+
+
+def start_in_turn(dag_id: str, run_id: str) -> None:
+    """A run was created or cleared to wait for a slot: the DAG's waiting runs start in order,
+    so that it cannot take the slot of an older one. A run no longer waiting was started
+    meanwhile (perhaps by an attempt that failed halfway) and is evaluated again."""
     waiting = DagRuns().waiting(dag_id)
-    if waiting:
-        schedule_run(dag_id, waiting[0])
+    if run_id in waiting:
+        start_waiting_runs(dag_id, waiting)
+    else:
+        schedule_run(dag_id, run_id)
