@@ -195,8 +195,7 @@ def test_a_worker_stopped_during_its_long_poll_hands_back_what_the_poll_brought(
     run_id = "stopped-polling"
     with harness.fleet({"SLIPSTREAM_WORKER_POLL_SECONDS": "10"}) as fleet:
         idle = fleet.start(1)
-        log = fleet.log_file(idle.name)
-        wait_for(lambda: log.exists() and "Worker started" in log.read_text(), 30, "the worker")
+        fleet.wait_started(1)
         time.sleep(1)  # in its poll
         fleet.terminate(1)
         harness.trigger("one", run_id, seconds={"*": 1})
@@ -218,8 +217,7 @@ def test_a_message_delivered_twice_and_to_two_workers_runs_the_task_once(harness
         for slot in (1, 2):
             fleet.start(slot)
         for slot in (1, 2):
-            log = fleet.log_file(fleet.workers[slot].name)
-            wait_for(lambda log=log: log.exists() and "Worker started" in log.read_text(), 30, "workers")
+            fleet.wait_started(slot)
         for _ in range(3):  # three copies for two workers that take one message at a time
             sqs.send_message(QueueUrl=queue_url, MessageBody=body)
         harness.wait_for_run("one", run_id, 60)

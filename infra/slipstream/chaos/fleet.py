@@ -77,6 +77,22 @@ class Fleet:
     def log_file(self, hostname: str) -> Path:
         return self._state_dir / "logs" / f"{hostname}.log"
 
+    def wait_started(self, slot: int, timeout: float = 30.0) -> None:
+        """Return once the slot's current incarnation handles SIGTERM (it said "Worker started").
+        Its own line, told by its pid: a fleet sharing the state directory with an earlier one
+        appends to the same host's log."""
+        worker = self.workers[slot]
+        log = self.log_file(worker.name)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if worker.exited() is not None:
+                raise RuntimeError(f"{worker.name} exited ({worker.exited()}) before it started")
+            lines = log.read_text().splitlines() if log.exists() else []
+            if any('"Worker started"' in line and f'"pid": {worker.pid}' in line for line in lines):
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"{worker.name} did not start within {timeout} s")
+
     def kill(self, slot: int) -> None:
         """SIGKILL every process of the slot's worker at once: frozen first (SIGSTOP to its group),
         so no try starts while its processes are collected. Returns once they are all gone."""
