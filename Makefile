@@ -8,7 +8,7 @@ AIRFLOW_STAMP := $(AIRFLOW_VENV)/.installed
 AIRFLOW_TASK_SDK := apache-airflow-task-sdk==1.3.2
 AIRFLOW_CORE := apache-airflow-core==3.3.2
 
-.PHONY: install test lint typecheck pytest bench soak conformance demo local airflow-venv sam-venv sam-validate sam-build deploy clean
+.PHONY: install test lint typecheck pytest bench soak conformance demo local airflow-venv lambda-venv sam-venv sam-validate sam-build deploy clean
 
 install: $(STAMP)
 
@@ -26,6 +26,18 @@ $(AIRFLOW_STAMP):
 	$(AIRFLOW_VENV)/bin/pip install --quiet --upgrade pip==25.3
 	$(AIRFLOW_VENV)/bin/pip install --quiet '$(AIRFLOW_TASK_SDK)' '$(AIRFLOW_CORE)'
 	touch $(AIRFLOW_STAMP)
+
+# What `sam build` puts in every function, and nothing else: the bench's cold start runs there.
+LAMBDA_VENV := .lambda-venv
+LAMBDA_STAMP := $(LAMBDA_VENV)/.installed
+
+lambda-venv: $(LAMBDA_STAMP)
+
+$(LAMBDA_STAMP): functions/requirements.txt
+	$(PYTHON) -m venv $(LAMBDA_VENV)
+	$(LAMBDA_VENV)/bin/pip install --quiet --upgrade pip==25.3
+	$(LAMBDA_VENV)/bin/pip install --quiet -r functions/requirements.txt
+	touch $(LAMBDA_STAMP)
 
 # AWS SAM CLI in a venv of its own, on the Lambda runtime's Python (infra/sam_venv.sh says why).
 SAM_VENV := .sam-venv
@@ -55,12 +67,12 @@ lint: install
 typecheck: install
 	$(BIN)/mypy functions/slipstream worker/slipstream infra/slipstream
 
-pytest: install airflow-venv sam-venv
+pytest: install airflow-venv sam-venv lambda-venv
 	SLIPSTREAM_AIRFLOW_PYTHON=$(abspath $(AIRFLOW_VENV))/bin/python $(BIN)/pytest -q
 
 test: lint typecheck pytest
 
-bench: install airflow-venv
+bench: install airflow-venv lambda-venv
 	SLIPSTREAM_AIRFLOW_PYTHON=$(abspath $(AIRFLOW_VENV))/bin/python $(BIN)/python -m slipstream.bench
 
 # Workers SIGKILLed at random under 2,000 tasks on a local stack (docs/reliability.md: it needs
@@ -78,4 +90,4 @@ local: install
 	$(BIN)/slipstream local up
 
 clean:
-	rm -rf $(VENV) $(AIRFLOW_VENV) $(SAM_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache bench-results.json
+	rm -rf $(VENV) $(AIRFLOW_VENV) $(SAM_VENV) $(LAMBDA_VENV) .aws-sam .mypy_cache .ruff_cache .pytest_cache bench-results.json
