@@ -246,7 +246,9 @@ def test_dag_runs_from_a_task(client: TestClient, queued: QueuedTI) -> None:
     assert triggered.status_code == 204
     again = client.post("dag-runs/example/by-operator", json={"conf": {}}, headers=h)
     assert again.status_code == 409 and again.json()["detail"]["reason"] == "already_exists"
-    assert client.post("dag-runs/nope/r", json={}, headers=h).status_code == 404
+    unknown_dag = client.post("dag-runs/nope/r", json={}, headers=h)
+    assert unknown_dag.status_code == 404
+    assert unknown_dag.json()["detail"]["message"] == "Dag with dag_id: 'nope' not found"
     assert client.get("dag-runs/count", params={"dag_id": "example"}, headers=h).json() == 2
     assert (
         client.get("dag-runs/count", params={"dag_id": "example", "run_ids": [run_id]}, headers=h).json() == 1

@@ -102,7 +102,12 @@ def require_dag(dag_id: str) -> Item:
     try:
         return Dags().get(dag_id)
     except DagNotFound:
-        raise DagNotFound(f"Dag with dag_id: '{dag_id}' not found") from None
+        raise dag_not_found(dag_id) from None
+
+
+def dag_not_found(dag_id: str) -> DagNotFound:
+    """The 404 Airflow's run routes answer for an unknown DAG."""
+    return DagNotFound(f"Dag with dag_id: '{dag_id}' not found")
 
 
 def clear(dag_id: str, run_id: str, *, task_ids: set[str] | None = None) -> list[Item]:

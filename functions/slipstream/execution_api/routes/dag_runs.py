@@ -13,6 +13,7 @@ from slipstream.execution_api.routing import DeferredRoute
 from slipstream.execution_api.security import execution_token
 from slipstream.store.codec import fmt_time
 from slipstream.store.dag_runs import DagRuns, wire_dag_run
+from slipstream.store.dags import DagNotFound
 
 router = APIRouter(prefix="/dag-runs", tags=["Dag Runs"], route_class=DeferredRoute)
 Claims = Annotated[TaskClaims, Depends(execution_token)]
@@ -62,19 +63,21 @@ async def trigger_dag_run(
     """Create an `operator_triggered` run, inheriting the calling TI's triggering user."""
     from slipstream.services import runs  # and the scheduler: imported by the requests that use them
 
-    runs.require_dag(dag_id)
     caller = DagRuns().find(claims.key.dag_id, claims.key.run_id)
-    runs.trigger(
-        dag_id,
-        run_id=run_id,
-        run_type="operator_triggered",
-        logical_date=payload.logical_date,
-        run_after=payload.run_after,
-        conf=payload.conf,
-        triggering_user_name=caller.get("triggering_user_name") if caller else None,
-        note=payload.note,
-        partition_key=payload.partition_key,
-    )
+    try:
+        runs.trigger(
+            dag_id,
+            run_id=run_id,
+            run_type="operator_triggered",
+            logical_date=payload.logical_date,
+            run_after=payload.run_after,
+            conf=payload.conf,
+            triggering_user_name=caller.get("triggering_user_name") if caller else None,
+            note=payload.note,
+            partition_key=payload.partition_key,
+        )
+    except DagNotFound:  # trigger reads the DAG (strongly consistent) before it writes anything
+        raise runs.dag_not_found(dag_id) from None
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
