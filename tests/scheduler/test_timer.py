@@ -10,6 +10,7 @@ from slipstream.services.scheduling import schedule_run
 from slipstream.services.timetables import due_ticks
 from slipstream.store.codec import utcnow
 from slipstream.store.dag_runs import DagRuns
+from slipstream.store.task_instances import TaskInstances
 from tests.scheduler.conftest import Queue, run_state, run_task, states
 from tests.support import env
 
@@ -102,6 +103,40 @@ def test_lost_message_is_sent_again(queue: Queue) -> None:
     [again] = queue.take()
     assert again["ti"]["id"] == original["ti"]["id"] and again["token"] != original["token"]
     assert sweep(utcnow() + timedelta(seconds=401)).resent == []  # once per resend period
+
+
+def test_a_retry_sent_with_a_delay_is_not_sent_again_before_it_is_due(queue: Queue) -> None:
+    register_dag("later", tasks=[{"task_id": "t", "upstream": [], "retries": 1, "retry_delay": 600}])
+    run_id = start_run("later")["run_id"]
+    [first] = queue.take()
+    run_task(first, "up_for_retry")  # queued again at once, its message delayed by 600 s
+    [ti] = TaskInstances().list_run("later", run_id)
+    assert (ti["state"], ti["try_number"]) == ("queued", 2)
+    # visible at +600 s: lost only if no worker started it by +900 s (the resend period after that)
+    assert sweep(utcnow() + timedelta(seconds=850)).resent == []
+    assert sweep(utcnow() + timedelta(seconds=920)).resent == [ti["id"]]
+
+
+def test_a_message_sqs_refused_is_sent_again_at_the_next_sweep(queue: Queue) -> None:
+    from botocore.exceptions import ClientError
+
+    from slipstream.core import aws
+
+    def refuse(**_: object) -> None:
+        raise ClientError({"Error": {"Code": "ServiceUnavailable"}}, "SendMessage")
+
+    register_dag("refused", tasks=[{"task_id": "a", "upstream": []}, {"task_id": "b", "upstream": ["a"]}])
+    run_id = start_run("refused")["run_id"]
+    [a] = queue.take()
+    events = aws.sqs().meta.events
+    events.register("before-call.sqs.SendMessage", refuse)  # SQS down: every send is refused
+    try:
+        run_task(a)  # b is queued with a's success; its message is refused
+    finally:
+        events.unregister("before-call.sqs.SendMessage", refuse)
+    assert states("refused", run_id)["b"] == "queued" and queue.take() == []
+    [resent] = sweep(utcnow() + timedelta(seconds=1)).resent  # not after the resend period: now
+    assert [w["ti"]["id"] for w in queue.take()] == [resent]
 
 
 def test_dagrun_timeout_fails_the_run_and_skips_what_is_unfinished(queue: Queue) -> None:

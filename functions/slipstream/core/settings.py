@@ -46,7 +46,10 @@ class Settings(BaseSettings):
         "queues use `default`.",
     )
     queued_resend_seconds: int = Field(
-        300, gt=0, description="A TI queued this long without starting gets its message sent again (s)."
+        300,
+        gt=0,
+        description="A TI queued this long (from when its message became visible) without starting"
+        " gets its message sent again (s); a send SQS refused is retried at the timer's next tick.",
     )
     scheduler_fast_path: bool = Field(
         True, description="Queue ready downstream tasks in the request that finished their upstream."

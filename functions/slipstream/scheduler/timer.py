@@ -148,16 +148,17 @@ def resend_lost(now: datetime) -> list[str]:
     table = Table()
     resent = []
     for ti in _consistent(_indexed(keys.status_pk("queued"), below=cutoff)):
-        if ti.get("state") != "queued" or str(ti.get("queued_at", "")) >= cutoff:
+        # GSI2SK: when its last message became (or becomes) visible
+        if ti.get("state") != "queued" or str(ti.get("GSI2SK", "")) >= cutoff:
             continue
         try:
             table.update(
                 ti["PK"],
                 ti["SK"],
                 "SET queued_at = :now, GSI2SK = :now",
-                condition="#id = :id AND #state = :queued AND queued_at = :seen",
+                condition="#id = :id AND #state = :queued AND GSI2SK = :seen",
                 names={"#id": "id", "#state": "state"},
-                values=_values(now=fmt_time(now), id=ti["id"], queued="queued", seen=ti["queued_at"]),
+                values=_values(now=fmt_time(now), id=ti["id"], queued="queued", seen=ti["GSI2SK"]),
             )
         except ConditionFailed:
             continue
@@ -165,7 +166,7 @@ def resend_lost(now: datetime) -> list[str]:
         run = DagRuns().find(dag_id, run_id)
         if run is None:
             continue
-        dispatch.send(queueing.workload(ti, run, int(ti.get("try_number", 1))))
+        dispatch.send_or_resend_soon(queueing.workload(ti, run, int(ti.get("try_number", 1))))
         resent.append(ti["id"])
     return resent
 

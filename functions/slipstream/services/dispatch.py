@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from slipstream.core import aws
+from slipstream.core.logging import logger
 from slipstream.core.settings import get_settings
 from slipstream.services.queueing import encode
+from slipstream.store import keys
+from slipstream.store.codec import fmt_time, utcnow
+from slipstream.store.table import ConditionFailed, Table, values
 
 MAX_DELAY_SECONDS = 900
 """SQS's own limit on DelaySeconds; longer waits are the timer's job."""
@@ -30,3 +35,37 @@ def send(workload: dict[str, Any], *, delay_seconds: int = 0) -> None:
         MessageBody=encode(workload),
         DelaySeconds=max(0, min(MAX_DELAY_SECONDS, delay_seconds)),
     )
+
+
+def send_or_resend_soon(workload: dict[str, Any], *, delay_seconds: int = 0) -> None:
+    """Send a queued TI's workload. If SQS refuses it (after botocore's own retries), the TI is
+    made due for the timer's resend sweep at its next tick, instead of after
+    `SLIPSTREAM_QUEUED_RESEND_SECONDS`. Never raises: the TI is queued already, and the sweep
+    resends it in any case."""
+    try:
+        send(workload, delay_seconds=delay_seconds)
+    except Exception:
+        logger.exception("sending a workload failed; the timer's next sweep sends it", extra=_ti_of(workload))
+        _resend_soon(workload)
+
+
+def _resend_soon(workload: dict[str, Any]) -> None:
+    ti = workload["ti"]
+    due = utcnow() - timedelta(seconds=get_settings().queued_resend_seconds + 1)
+    try:
+        Table().update(
+            keys.run_pk(ti["dag_id"], ti["run_id"]),
+            keys.ti_sk(ti["task_id"], int(ti.get("map_index", -1))),
+            "SET GSI2SK = :due",
+            condition="#id = :id AND #state = :queued",
+            names={"#id": "id", "#state": "state"},
+            values=values(due=fmt_time(due), id=ti["id"], queued="queued"),
+        )
+    except ConditionFailed:
+        pass  # started or moved on meanwhile: nothing to resend
+    except Exception:
+        logger.exception("could not mark a TI for an early resend", extra=_ti_of(workload))
+
+
+def _ti_of(workload: dict[str, Any]) -> dict[str, Any]:
+    return {"ti_id": workload["ti"]["id"]}

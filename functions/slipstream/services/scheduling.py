@@ -123,7 +123,7 @@ class Move:
 
     def send(self) -> None:
         if self.message is not None:
-            dispatch.send(self.message, delay_seconds=int(max(0.0, self.delay)))
+            dispatch.send_or_resend_soon(self.message, delay_seconds=int(max(0.0, self.delay)))
 
 
 def _write_now(table: Table, move: Move) -> bool:
@@ -299,13 +299,13 @@ def _due(ti: Item, task: dict[str, Any], state: str) -> datetime:
 def _queue_move(ti: Item, run: Item, delay: float) -> Move:
     bump = 0 if ti.get("state") == "up_for_reschedule" else 1
     message = queueing.workload(ti, run, int(ti.get("try_number", 0)) + bump)
-    return Move(ti["task_id"], "queued", [queue_action(ti, run)], message, delay)
+    return Move(ti["task_id"], "queued", [queue_action(ti, run, delay)], message, delay)
 
 
 def _retry_move(ti: Item, run: Item, delay: float) -> Move:
     """Archive the finished try under its id, give the live TI a new id and queue the next try."""
     new_id = str(uuid7())
-    now = fmt_time(utcnow())
+    now, visible = utcnow(), utcnow() + timedelta(seconds=max(0.0, delay))
     history = {k: v for k, v in ti.items() if k not in ("GSI2PK", "GSI2SK", "dag_run", FAST_PATH)}
     history["SK"] = keys.try_sk(ti["task_id"], int(ti.get("map_index", -1)), int(ti.get("try_number", 0)))
     snapshot = json.dumps(wire_dag_run(run), separators=(",", ":"))
@@ -313,7 +313,7 @@ def _retry_move(ti: Item, run: Item, delay: float) -> Move:
         ti["PK"],
         ti["SK"],
         "SET #id = :new, #state = :queued, dag_run = :snapshot, queued_at = :now, GSI2PK = :status,"
-        " GSI2SK = :now, try_number = try_number + :one"
+        " GSI2SK = :visible, try_number = try_number + :one"
         " REMOVE hostname, pid, unixname, start_date, end_date, retry_delay_override, retry_reason,"
         " last_heartbeat_at",
         "#id = :old AND #state = :retry",
@@ -324,7 +324,8 @@ def _retry_move(ti: Item, run: Item, delay: float) -> Move:
             queued="queued",
             retry="up_for_retry",
             snapshot=snapshot,
-            now=now,
+            now=fmt_time(now),
+            visible=fmt_time(visible),
             one=1,
             status=keys.status_pk("queued"),
         ),

@@ -216,25 +216,26 @@ class DagRuns:
         return True
 
 
-def queued_fields(ti: Item, run: Item) -> Item:
+def queued_fields(ti: Item, run: Item, delay: float = 0.0) -> Item:
     """What queueing sets on a TI read in state `ti["state"]`: try_number goes up by one except
     when coming back from up_for_reschedule; the TI keeps a snapshot of its run (the `dag_run`
-    that `/run` returns) so that `/run` is one round trip."""
+    that `/run` returns) so that `/run` is one round trip. Its GSI2 sort key is when its message,
+    sent `delay` seconds late, becomes visible: the timer counts the resend period from there."""
     bump = 0 if ti.get("state") == "up_for_reschedule" else 1
-    now = fmt_time(utcnow())
+    now = utcnow()
     return {
         "state": "queued",
         "try_number": int(ti.get("try_number", 0)) + bump,
         "dag_run": json.dumps(wire_dag_run(run), separators=(",", ":")),
-        "queued_at": now,
+        "queued_at": fmt_time(now),
         "GSI2PK": keys.status_pk("queued"),
-        "GSI2SK": now,
+        "GSI2SK": fmt_time(now + timedelta(seconds=delay)),
     }
 
 
-def queue_action(ti: Item, run: Item) -> dict[str, Any]:
+def queue_action(ti: Item, run: Item, delay: float = 0.0) -> dict[str, Any]:
     """The conditional write that moves a TI from the state it was read in into `queued`."""
-    fields = queued_fields(ti, run)
+    fields = queued_fields(ti, run, delay)
     names = {f"#f{i}": name for i, name in enumerate(fields)}
     vals: dict[str, Any] = {f"f{i}": value for i, value in enumerate(fields.values())}
     vals["id"] = ti["id"]
