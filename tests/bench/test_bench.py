@@ -14,7 +14,16 @@ def _assert_figures(figures: dict[str, float], names: set[str]) -> None:
 
 def test_api_warm(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(api, "WARM_SAMPLES", 2)
-    endpoints = ("run", "heartbeat_new_token", "heartbeat", "xcom_set", "xcom_get", "state", "health")
+    endpoints = (
+        "run",
+        "heartbeat_new_token",
+        "heartbeat",
+        "xcom_set",
+        "xcom_get",
+        "state",
+        "state_without_fast_path",
+        "health",
+    )
     names = {f"api.{e}.{figure}" for e in endpoints for figure in ("warm_ms", "own_ms", "ddb_round_trips")}
     _assert_figures(api.warm(), names)
 
