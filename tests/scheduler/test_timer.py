@@ -139,6 +139,27 @@ def test_a_message_sqs_refused_is_sent_again_at_the_next_sweep(queue: Queue) -> 
     assert [w["ti"]["id"] for w in queue.take()] == [resent]
 
 
+def test_a_delayed_retry_sqs_refused_is_sent_again_once_its_delay_has_passed(queue: Queue) -> None:
+    from botocore.exceptions import ClientError
+
+    from slipstream.core import aws
+
+    def refuse(**_: object) -> None:
+        raise ClientError({"Error": {"Code": "ServiceUnavailable"}}, "SendMessage")
+
+    register_dag("refused_retry", tasks=[{"task_id": "t", "upstream": [], "retries": 1, "retry_delay": 120}])
+    start_run("refused_retry")
+    [first] = queue.take()
+    events = aws.sqs().meta.events
+    events.register("before-call.sqs.SendMessage", refuse)
+    try:
+        run_task(first, "up_for_retry")  # queued again at once; its delayed message is refused
+    finally:
+        events.unregister("before-call.sqs.SendMessage", refuse)
+    assert sweep(utcnow() + timedelta(seconds=100)).resent == []  # the retry is not due yet
+    assert len(sweep(utcnow() + timedelta(seconds=125)).resent) == 1
+
+
 def test_dagrun_timeout_fails_the_run_and_skips_what_is_unfinished(queue: Queue) -> None:
     register_dag(
         "slow",

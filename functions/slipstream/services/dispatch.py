@@ -39,19 +39,20 @@ def send(workload: dict[str, Any], *, delay_seconds: int = 0) -> None:
 
 def send_or_resend_soon(workload: dict[str, Any], *, delay_seconds: int = 0) -> None:
     """Send a queued TI's workload. If SQS refuses it (after botocore's own retries), the TI is
-    made due for the timer's resend sweep at its next tick, instead of after
-    `SLIPSTREAM_QUEUED_RESEND_SECONDS`. Never raises: the TI is queued already, and the sweep
-    resends it in any case."""
+    made due for the timer's resend sweep at its first tick after the delay, instead of
+    `SLIPSTREAM_QUEUED_RESEND_SECONDS` after it. Never raises: the TI is queued already, and the
+    sweep resends it in any case."""
     try:
         send(workload, delay_seconds=delay_seconds)
     except Exception:
         logger.exception("sending a workload failed; the timer's next sweep sends it", extra=_ti_of(workload))
-        _resend_soon(workload)
+        _resend_soon(workload, delay_seconds)
 
 
-def _resend_soon(workload: dict[str, Any]) -> None:
+def _resend_soon(workload: dict[str, Any], delay_seconds: int) -> None:
+    """Back-date the TI's GSI2 sort key (when its message becomes visible) by the resend period."""
     ti = workload["ti"]
-    due = utcnow() - timedelta(seconds=get_settings().queued_resend_seconds + 1)
+    due = utcnow() + timedelta(seconds=delay_seconds - get_settings().queued_resend_seconds - 1)
     try:
         Table().update(
             keys.run_pk(ti["dag_id"], ti["run_id"]),
