@@ -305,7 +305,8 @@ def _queue_move(ti: Item, run: Item, delay: float) -> Move:
 def _retry_move(ti: Item, run: Item, delay: float) -> Move:
     """Archive the finished try under its id, give the live TI a new id and queue the next try."""
     new_id = str(uuid7())
-    now, visible = utcnow(), utcnow() + timedelta(seconds=max(0.0, delay))
+    now = utcnow()
+    visible = now + timedelta(seconds=max(0.0, delay))
     history = {k: v for k, v in ti.items() if k not in ("GSI2PK", "GSI2SK", "dag_run", FAST_PATH)}
     history["SK"] = keys.try_sk(ti["task_id"], int(ti.get("map_index", -1)), int(ti.get("try_number", 0)))
     snapshot = json.dumps(wire_dag_run(run), separators=(",", ":"))
@@ -501,8 +502,9 @@ def start_waiting_runs(dag_id: str, waiting: list[str] | None = None) -> None:
 
 def start_in_turn(dag_id: str, run_id: str) -> None:
     """A run was created or cleared to wait for a slot: the DAG's waiting runs start in order,
-    so that it cannot take the slot of an older one. A run no longer waiting was started
-    meanwhile (perhaps by an attempt that failed halfway) and is evaluated again."""
+    so that it cannot take the slot of an older one. A run not among them was started meanwhile
+    (perhaps by an attempt that failed halfway) or is not in the eventually consistent index
+    yet: it is evaluated (and started, if a slot is free) on its own."""
     waiting = DagRuns().waiting(dag_id)
     if run_id in waiting:
         start_waiting_runs(dag_id, waiting)
