@@ -75,7 +75,8 @@ def warm() -> dict[str, float]:
             results[f"api.{name}.own_ms"] = round(statistics.median(own), 3)
             results[f"api.{name}.ddb_round_trips"] = statistics.median(trips)
 
-        tis, unscheduled = [], []
+        tis: list[tuple[str, str, str]] = []
+        unscheduled: list[tuple[str, str, str]] = []
         for i in range(WARM_SAMPLES):
             for prefix, batch in (("r", tis), ("u", unscheduled)):
                 run = start_run("bench", run_id=f"{prefix}{i}")
