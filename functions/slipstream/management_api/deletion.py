@@ -9,7 +9,7 @@ lifecycle rules.
 
 from __future__ import annotations
 
-from slipstream.services.follow_up import release_slot_action, start_waiting_run
+from slipstream.services.follow_up import release_slot_action, start_waiting_runs_soon
 from slipstream.store import keys
 from slipstream.store.dag_runs import DagRunNotFound, DagRuns
 from slipstream.store.dags import Dags
@@ -36,7 +36,7 @@ def delete_run(dag_id: str, run_id: str, *, start_next: bool = True) -> None:
     except TransactionCancelled:
         raise Conflict(f"Dag run '{run_id}' changed while it was being deleted; retry") from None
     if start_next:
-        start_waiting_run(dag_id)
+        start_waiting_runs_soon(dag_id)
 
 
 def delete_dag(dag_id: str) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from slipstream.auth.tokens import TIKey
 from slipstream.core import aws
 from slipstream.core.logging import logger
 from slipstream.core.settings import get_settings
 from slipstream.services.queueing import encode
-from slipstream.store import keys
 from slipstream.store.codec import fmt_time, utcnow
-from slipstream.store.table import ConditionFailed, Table, values
+from slipstream.store.task_instances import TaskInstances
 
 MAX_DELAY_SECONDS = 900
 """SQS's own limit on DelaySeconds; longer waits are the timer's job."""
@@ -50,20 +50,12 @@ def send_or_resend_soon(workload: dict[str, Any], *, delay_seconds: int = 0) -> 
 
 
 def _resend_soon(workload: dict[str, Any], delay_seconds: int) -> None:
-    """Back-date the TI's GSI2 sort key (when its message becomes visible) by the resend period."""
+    """Back-date the TI's message, by the resend period, to when it would have become visible."""
     ti = workload["ti"]
+    key = TIKey(ti["dag_id"], ti["run_id"], ti["task_id"], int(ti.get("map_index", -1)))
     due = utcnow() + timedelta(seconds=delay_seconds - get_settings().queued_resend_seconds - 1)
     try:
-        Table().update(
-            keys.run_pk(ti["dag_id"], ti["run_id"]),
-            keys.ti_sk(ti["task_id"], int(ti.get("map_index", -1))),
-            "SET GSI2SK = :due",
-            condition="#id = :id AND #state = :queued",
-            names={"#id": "id", "#state": "state"},
-            values=values(due=fmt_time(due), id=ti["id"], queued="queued"),
-        )
-    except ConditionFailed:
-        pass  # started or moved on meanwhile: nothing to resend
+        TaskInstances().resend_due(key, ti["id"], fmt_time(due))  # False: started or moved on
     except Exception:
         logger.exception("could not mark a TI for an early resend", extra=_ti_of(workload))
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from slipstream.core.logging import logger
 from slipstream.services.scheduling import release_slot_action, schedule_run, start_waiting_runs
 
-__all__ = ["release_slot_action", "schedule_soon", "start_waiting_run"]
+__all__ = ["release_slot_action", "schedule_soon", "start_waiting_runs_soon"]
 
 
 def schedule_soon(dag_id: str, run_id: str) -> None:
@@ -22,7 +22,7 @@ def schedule_soon(dag_id: str, run_id: str) -> None:
         logger.exception("fast-path scheduling failed; the stream will retry", extra={"dag_id": dag_id})
 
 
-def start_waiting_run(dag_id: str) -> None:
+def start_waiting_runs_soon(dag_id: str) -> None:
     """A slot was freed (or the DAG unpaused): start the waiting runs it lets start."""
     try:
         start_waiting_runs(dag_id)

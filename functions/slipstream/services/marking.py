@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from slipstream.core.logging import logger
-from slipstream.services.follow_up import release_slot_action, schedule_soon, start_waiting_run
+from slipstream.services.follow_up import release_slot_action, schedule_soon, start_waiting_runs_soon
 from slipstream.store.codec import Item, fmt_time, parse_time, utcnow
 from slipstream.store.dag_runs import DagRunNotFound, DagRuns, waiting_values
 from slipstream.store.errors import Conflict
@@ -77,7 +77,7 @@ def _apply(runs: DagRuns, run: Item, tis: list[Item], marking: Marking) -> bool:
     if marking == "queued":
         schedule_soon(dag_id, run_id)
     else:
-        start_waiting_run(dag_id)
+        start_waiting_runs_soon(dag_id)
     return True
 
 

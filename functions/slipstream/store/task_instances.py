@@ -315,6 +315,21 @@ class TaskInstances:
         except ConditionFailed:
             raise TaskInstanceNotFound from None
 
+    def resend_due(self, key: TIKey, ti_id: str, visible_at: str) -> bool:
+        """Date a queued TI's message as visible at `visible_at` (its GSI2 sort key), from which
+        the timer's resend sweep counts; False if the TI is no longer this queued try."""
+        try:
+            self.table.update(
+                *_ti_pk_sk(key),
+                "SET GSI2SK = :visible",
+                condition="#id = :id AND #state = :queued",
+                names=NAMES,
+                values=_values(visible=visible_at, id=ti_id, queued="queued"),
+            )
+        except ConditionFailed:
+            return False
+        return True
+
     def list_run(self, dag_id: str, run_id: str) -> list[Item]:
         """Every live TI of a run, strongly consistent."""
         return self.table.query(keys.run_pk(dag_id, run_id), prefix=keys.TI_PREFIX)

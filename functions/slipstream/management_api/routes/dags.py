@@ -16,7 +16,7 @@ from slipstream.management_api.datamodels.dags import (
     DAGPostBody,
     DAGResponse,
 )
-from slipstream.services.follow_up import start_waiting_run
+from slipstream.services.follow_up import start_waiting_runs_soon
 from slipstream.store.dags import Dags
 
 router = APIRouter(prefix="/dags", tags=["DAG"])
@@ -58,7 +58,7 @@ async def get_dag(dag_id: str) -> DAGResponse:
 async def patch_dag(dag_id: str, body: DAGPatchBody) -> DAGResponse:
     item = Dags().set_paused(dag_id, body.is_paused)
     if not body.is_paused:
-        start_waiting_run(dag_id)
+        start_waiting_runs_soon(dag_id)
     return DAGResponse.of(item)
 
 
