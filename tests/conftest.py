@@ -31,6 +31,7 @@ def aws() -> Iterator[None]:
     from slipstream.core.settings import get_settings
     from slipstream.local.moto import prepare_moto
     from slipstream.local.resources import create_resources
+    from slipstream.services.run_snapshots import snapshots
     from tests.support import env
 
     prepare_moto()
@@ -38,6 +39,7 @@ def aws() -> Iterator[None]:
         get_settings.cache_clear()
         aws_clients.reset()
         forget_keys()
+        snapshots.clear()
         resources = create_resources()
         with env(**resources.environment()):
             yield

@@ -3,13 +3,14 @@ follows without importing boto3 (binary values read back as `bytes`, which equal
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
-from slipstream.store.codec import _plain, from_item, to_attr, to_item
+from slipstream.store.codec import _plain, fmt_time, from_item, parse_time, to_attr, to_item
 
 VALUES: list[Any] = [
     None,
@@ -66,3 +67,19 @@ def test_values_boto3_refuses_are_refused_alike(value: Any) -> None:
 
 def test_items_drop_none_values() -> None:
     assert to_item({"a": 1, "b": None}) == {"a": {"N": "1"}}
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(999, 1, 1, tzinfo=UTC),
+        datetime(1, 1, 1, 0, 0, 0, 1, tzinfo=UTC),
+        datetime(2026, 7, 1, 12, 30, 5, 123456, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ],
+)
+def test_times_are_fixed_width_and_read_back(moment: datetime) -> None:
+    """Keys sort times as strings: every year has four digits (strftime does not pad before 1000)."""
+    text = fmt_time(moment)
+    assert len(text) == len("2026-07-01T12:00:00.000000Z")
+    assert parse_time(text) == moment

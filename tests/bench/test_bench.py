@@ -21,11 +21,17 @@ def test_api_warm(monkeypatch: pytest.MonkeyPatch) -> None:
         "xcom_set",
         "xcom_get",
         "state",
+        "state_on_another_instance",
         "state_without_fast_path",
         "health",
     )
     names = {f"api.{e}.{figure}" for e in endpoints for figure in ("warm_ms", "own_ms", "ddb_round_trips")}
-    _assert_figures(api.warm(), names)
+    figures = api.warm()
+    _assert_figures(figures, names)
+    # round trips are counts, not timings: the targets hold exactly
+    trips = {e: figures[f"api.{e}.ddb_round_trips"] for e in ("run", "heartbeat", "state")}
+    assert trips == {"run": 1, "heartbeat": 1, "state": 1}
+    assert figures["api.state_on_another_instance.ddb_round_trips"] == 2
 
 
 def test_api_cold(monkeypatch: pytest.MonkeyPatch) -> None:

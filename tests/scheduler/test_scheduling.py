@@ -3,7 +3,7 @@ max_active_runs, and that nothing is ever queued twice."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from slipstream.local.seed import register_dag, start_run
 from slipstream.services.scheduling import retry_delay, schedule_run
@@ -218,3 +218,17 @@ def test_max_active_tasks_limits_a_run(queue: Queue) -> None:
     assert len(batch) == 2
     run_task(batch[0])
     assert len(queue.take()) == 1
+
+
+def test_a_retry_due_past_the_calendars_end_waits_instead_of_failing(queue: Queue) -> None:
+    """An end_date in year 9999 plus the retry delay overflows a datetime: the try waits (it is
+    never due), and the request that reported it is not a 500."""
+    register_dag("far", tasks=[{"task_id": "a", "upstream": [], "retries": 2}])
+    run_id = start_run("far")["run_id"]
+    [a] = queue.take()
+    run_task(a, "running")
+
+    run_task(a, "up_for_retry", start=False, end_date=datetime(9999, 12, 31, 23, 59, tzinfo=UTC))
+
+    assert states("far", run_id) == {"a": "up_for_retry"}
+    assert queue.take() == []

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     scheduler_fast_path: bool = Field(
         True, description="Queue ready downstream tasks in the request that finished their upstream."
     )
+    run_snapshots: int = Field(
+        256,
+        ge=0,
+        description="Runs each API instance remembers, so that a task's `/state` plans what it makes ready"
+        " without reading its run again (docs/data-model.md); 0 reads the run on every `/state`.",
+    )
     strict_isolation: bool = Field(
         False,
         description="Task tokens write only their own TI's XComs, read XComs of their own DAG only, "

@@ -10,7 +10,7 @@ evaluated again, best effort (the stream handler is the safety net).
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +22,7 @@ from slipstream.execution_api.datamodels.task_instances import (
 )
 from slipstream.services import assets
 from slipstream.store import keys
-from slipstream.store.codec import fmt_time, utcnow
+from slipstream.store.codec import fmt_time, shifted, utcnow
 from slipstream.store.table import TransactionCancelled, update_action
 from slipstream.store.table import values as _values
 from slipstream.store.task_instances import RETRY_REASON_LIMIT, TaskInstances
@@ -97,6 +97,10 @@ def _fast_path(key: TIKey) -> None:
         logger.exception("fast-path scheduling failed; the stream handler will retry")
 
 
+def _deadline(now: datetime, timeout: timedelta | None) -> str | None:
+    return fmt_time(shifted(now, timeout)) if timeout else None
+
+
 def _fields(payload: TIStateUpdate, now: datetime) -> tuple[str, dict[str, Any]]:
     """The stored state and fields for a payload; None removes the attribute."""
     rendered = getattr(payload, "rendered_map_index", None)
@@ -123,7 +127,9 @@ def _fields(payload: TIStateUpdate, now: datetime) -> tuple[str, dict[str, Any]]
         return "deferred", {
             "trigger_classpath": payload.classpath,
             "trigger_kwargs": kwargs if isinstance(kwargs, str) else _compact(kwargs),
-            "trigger_timeout": fmt_time(now + payload.trigger_timeout) if payload.trigger_timeout else None,
+            "trigger_timeout": fmt_time(shifted(now, payload.trigger_timeout))
+            if payload.trigger_timeout
+            else None,
             "trigger_queue": payload.queue,
             "next_method": payload.next_method,
             "next_kwargs": _compact(payload.next_kwargs),
@@ -133,7 +139,7 @@ def _fields(payload: TIStateUpdate, now: datetime) -> tuple[str, dict[str, Any]]
         return "awaiting_input", {
             "next_method": payload.next_method,
             "next_kwargs": _compact(payload.next_kwargs),
-            "trigger_timeout": fmt_time(now + payload.timeout) if payload.timeout else None,
+            "trigger_timeout": _deadline(now, payload.timeout),
             "rendered_map_index": rendered,
         }
     # scheduled, queued or restarting (TITargetStatePayload): Airflow has no handler for these

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from slipstream.core.logging import logger
 from slipstream.services.follow_up import release_slot_action, schedule_soon, start_waiting_runs_soon
-from slipstream.store.codec import Item, fmt_time, parse_time, utcnow
+from slipstream.store.codec import Item, fmt_time, parse_time, shifted, utcnow
 from slipstream.store.dag_runs import DagRunNotFound, DagRuns, waiting_values
 from slipstream.store.errors import Conflict
 from slipstream.store.table import TransactionCancelled, update_action
@@ -55,7 +55,7 @@ def time_out(dag_id: str, run_id: str, now: datetime) -> bool:
         if run is None or run.get("state") != "running" or run.get("dagrun_timeout") is None:
             return False
         started = parse_time(run.get("start_date"))
-        if started is None or started + timedelta(seconds=float(run["dagrun_timeout"])) > now:
+        if started is None or shifted(started, timedelta(seconds=float(run["dagrun_timeout"]))) > now:
             return False
         if _apply(runs, run, tis, "timed_out"):
             logger.warning("dag run timed out", extra={"dag_id": dag_id, "run_id": run_id})

@@ -27,9 +27,10 @@ from uuid6 import uuid7
 from slipstream.auth.tokens import TIKey
 from slipstream.core.logging import logger
 from slipstream.services import dispatch, queueing
+from slipstream.services.run_snapshots import Snapshot, snapshots
 from slipstream.services.trigger_rules import TERMINAL, UpstreamStates, decide
 from slipstream.store import keys
-from slipstream.store.codec import Item, fmt_time, parse_time, utcnow
+from slipstream.store.codec import Item, fmt_time, parse_time, shifted, utcnow
 from slipstream.store.dag_runs import (
     DagRuns,
     new_task_instance,
@@ -118,6 +119,8 @@ class Move:
     target: str
     """The TI's state once the move is written."""
     actions: list[dict[str, Any]]
+    after: Item
+    """The TI as the move leaves it, as far as planning reads it (id, state, try)."""
     message: dict[str, Any] | None = None
     delay: float = 0.0
 
@@ -208,6 +211,18 @@ def _planned(run: Item, tis: list[Item], now: datetime) -> tuple[Outcome, list[M
     return _evaluate(run, tis, now, gather), moves
 
 
+SNAPSHOT_ATTEMPTS = 2
+"""Transactions planned from this instance's snapshot of a run before it reads the run."""
+
+
+@dataclass
+class _Stale:
+    """The snapshot could not plan, or a condition its plan relied on no longer holds; `patched`
+    is the snapshot brought up to date by the items the refusal returned, when it can be."""
+
+    patched: Snapshot | None = None
+
+
 def finish_and_schedule(
     tis: TaskInstances,
     key: TIKey,
@@ -221,19 +236,57 @@ def finish_and_schedule(
     None when one transaction cannot do it (the TI or run not as expected, a move on the TI
     itself, fail_fast, too many writes, a concurrent writer): the caller writes the transition
     alone and leaves the rest to `schedule_run` and the stream.
+
+    The plan comes from this instance's snapshot of the run when it has one (`run_snapshots`: no
+    read, so one round trip), else from a strongly consistent Query. A snapshot's plan that a
+    condition refuses is planned again from the items the refusal returned, then from a read.
     """
-    runs = DagRuns(tis.table)
-    run, items = runs.with_task_instances(key.dag_id, key.run_id)
+    known = snapshots.get(key.dag_id, key.run_id)
+    for _attempt in range(SNAPSHOT_ATTEMPTS):
+        if known is None:
+            break
+        outcome = _finish_from(tis, key, ti_id, state, fields, along, known, remembered=True)
+        if not isinstance(outcome, _Stale):
+            return outcome
+        known = outcome.patched
+    run, items = DagRuns(tis.table).with_task_instances(key.dag_id, key.run_id)
+    if run is None:
+        return None
+    outcome = _finish_from(tis, key, ti_id, state, fields, along, (run, items), remembered=False)
+    return None if isinstance(outcome, _Stale) else outcome
+
+
+def _finish_from(
+    tis: TaskInstances,
+    key: TIKey,
+    ti_id: str,
+    state: str,
+    fields: dict[str, Any],
+    along: list[dict[str, Any]],
+    known: Snapshot,
+    *,
+    remembered: bool,
+) -> bool | _Stale | None:
+    """`finish_and_schedule` planned from `known`: the run as read just now, or as `remembered`
+    by this instance (then every state the plan reads is a guess the transaction checks)."""
+    run, items = known
     me = next(
         (i for i in items if i["task_id"] == key.task_id and int(i.get("map_index", -1)) == key.map_index),
         None,
     )
-    if run is None or run.get("state") != "running" or me is None or me.get("id") != ti_id:
+    limit = int(run.get("max_active_tasks") or DEFAULT_MAX_ACTIVE_TASKS)
+    if remembered and (
+        len(items) > limit or run.get("state") != "running" or me is None or me.get("id") != ti_id
+    ):
+        # A remembered count of active TIs could be short (no condition holds it), and a TI id
+        # that moved on means the snapshot missed a retry or a clear.
+        return _Stale()
+    if run.get("state") != "running" or me is None or me.get("id") != ti_id:
         return None
-    if me.get("state") != "running" or (state == "failed" and me.get("fail_fast")):
-        return None
+    if (me.get("state") != "running" and not remembered) or (state == "failed" and me.get("fail_fast")):
+        return None  # a remembered TI may not know its own start: the transition's condition does
     now = utcnow()
-    moved = {**me, **{k: v for k, v in fields.items() if v is not None}, "state": state}
+    moved = {k: v for k, v in {**me, **fields, "state": state}.items() if v is not None}
     after = [moved if i is me else i for i in items]
     outcome, moves = _planned(run, after, now)
     if any(m.task_id == key.task_id for m in moves):
@@ -244,21 +297,24 @@ def finish_and_schedule(
     by_task = {i["task_id"]: i for i in after}
     decided = [i for i in after if written & set(task_of(i).get("upstream", []))]
     read = {i["task_id"] for i in decided} | {u for i in decided for u in task_of(i).get("upstream", [])}
-    checks = [by_task[t] for t in sorted(read - written) if t in by_task]
     final = _final_state(run, after, outcome.states) if outcome.run_state == "finished" else None
     unsettled = sorted(t for t, s in outcome.states.items() if s not in TERMINAL and t not in written)
-    if final is None and unsettled and not read & set(unsettled):
+    if final is not None:
+        read = set(by_task)  # the run's end read every TI's state
+    elif unsettled and not read & set(unsettled):
         # "the run goes on" read that task unsettled: were it to settle first, its own
         # transition would have seen this one running, and nobody would end the run
-        checks.append(by_task[unsettled[0]])
+        read.add(unsettled[0])
     actions = [
         transition_action(key, ti_id, state, {**fields, FAST_PATH: str(uuid7())}),
         *along,
         *(a for m in moves for a in m.actions),
-        *(_unchanged(i) for i in checks),
+        *(_unchanged(by_task[t]) for t in sorted(read - written) if t in by_task),
     ]
     if final is not None:
         actions += _finish_actions(run, final)
+    elif remembered and any(m.target == "queued" for m in moves):
+        actions.append(_still_running(run))  # the TIs it queues carry this run's snapshot
     if len(actions) > TRANSACTION_LIMIT:
         return None
     try:
@@ -267,9 +323,14 @@ def finish_and_schedule(
         if refused.failed[0]:
             tis.explain_refusal(refused.items[0], ti_id, state)
             return False
-        return None
+        return _Stale(_patched(known, refused)) if remembered else None
     except Conflicted:
-        return None
+        return _Stale() if remembered else None
+    if final is None:
+        now_known = {moved["SK"]: moved, **{m.after["SK"]: m.after for m in moves}}
+        snapshots.put(run, [now_known.get(i["SK"], i) for i in items])
+    else:
+        snapshots.forget(key.dag_id, key.run_id)
     try:  # written: a lost message is the timer's to resend, a waiting run its to start
         for m in moves:
             m.send()
@@ -278,6 +339,27 @@ def finish_and_schedule(
     except Exception:
         logger.exception("fast path: follow-up after the transaction failed", extra={"ti_id": ti_id})
     return True
+
+
+def _patched(known: Snapshot, refused: TransactionCancelled) -> Snapshot | None:
+    """`known` with the current items of the actions refused, or None if one came back empty."""
+    current = [item for item, failed in zip(refused.items, refused.failed, strict=True) if failed]
+    if any(item is None for item in current):
+        return None
+    by_sk = {item["SK"]: item for item in current if item is not None}
+    run, items = known
+    return by_sk.get(run["SK"], run), [by_sk.get(i["SK"], i) for i in items]
+
+
+def _still_running(run: Item) -> dict[str, Any]:
+    """A condition that the run is running and was not cleared since `run` was read."""
+    return check_action(
+        run["PK"],
+        run["SK"],
+        "#state = :running AND clear_number = :clears",
+        names={"#state": "state"},
+        values=_values(running="running", clears=int(run["clear_number"])),
+    )
 
 
 def _unchanged(ti: Item) -> dict[str, Any]:
@@ -293,13 +375,28 @@ def _due(ti: Item, task: dict[str, Any], state: str) -> datetime:
     if state == "up_for_reschedule":
         return parse_time(ti.get("reschedule_date")) or utcnow()
     ended = parse_time(ti.get("end_date")) or utcnow()
-    return ended + timedelta(seconds=retry_delay(task, ti))
+    return shifted(ended, timedelta(seconds=retry_delay(task, ti)))
 
 
 def _queue_move(ti: Item, run: Item, delay: float) -> Move:
     bump = 0 if ti.get("state") == "up_for_reschedule" else 1
-    message = queueing.workload(ti, run, int(ti.get("try_number", 0)) + bump)
-    return Move(ti["task_id"], "queued", [queue_action(ti, run, delay)], message, delay)
+    try_number = int(ti.get("try_number", 0)) + bump
+    message = queueing.workload(ti, run, try_number)
+    after = {**ti, "state": "queued", "try_number": try_number}
+    return Move(ti["task_id"], "queued", [queue_action(ti, run, delay)], after, message, delay)
+
+
+RETRY_CLEARS = (
+    "hostname",
+    "pid",
+    "unixname",
+    "start_date",
+    "end_date",
+    "retry_delay_override",
+    "retry_reason",
+    "last_heartbeat_at",
+)
+"""What the previous try leaves on a TI that its next try must not inherit."""
 
 
 def _retry_move(ti: Item, run: Item, delay: float) -> Move:
@@ -314,9 +411,7 @@ def _retry_move(ti: Item, run: Item, delay: float) -> Move:
         ti["PK"],
         ti["SK"],
         "SET #id = :new, #state = :queued, dag_run = :snapshot, queued_at = :now, GSI2PK = :status,"
-        " GSI2SK = :visible, try_number = try_number + :one"
-        " REMOVE hostname, pid, unixname, start_date, end_date, retry_delay_override, retry_reason,"
-        " last_heartbeat_at",
+        " GSI2SK = :visible, try_number = try_number + :one REMOVE " + ", ".join(RETRY_CLEARS),
         "#id = :old AND #state = :retry",
         names={"#id": "id", "#state": "state"},
         values=_values(
@@ -331,10 +426,12 @@ def _retry_move(ti: Item, run: Item, delay: float) -> Move:
             status=keys.status_pk("queued"),
         ),
     )
-    message = queueing.workload({**ti, "id": new_id}, run, int(ti.get("try_number", 0)) + 1)
-    return Move(
-        ti["task_id"], "queued", [put_action(history, "attribute_not_exists(PK)"), live], message, delay
-    )
+    try_number = int(ti.get("try_number", 0)) + 1
+    message = queueing.workload({**ti, "id": new_id}, run, try_number)
+    after = {k: v for k, v in ti.items() if k not in RETRY_CLEARS}
+    after.update(id=new_id, state="queued", try_number=try_number)
+    actions = [put_action(history, "attribute_not_exists(PK)"), live]
+    return Move(ti["task_id"], "queued", actions, after, message, delay)
 
 
 def _settle_move(ti: Item, state: str, now: datetime) -> Move:
@@ -349,7 +446,8 @@ def _settle_move(ti: Item, state: str, now: datetime) -> Move:
         names={"#state": "state", "#id": "id"},
         values=_values(**vals),
     )
-    return Move(ti["task_id"], state, [action])
+    after = {**ti, "state": state, "start_date": vals["now"], "end_date": vals["now"]}
+    return Move(ti["task_id"], state, [action], after)
 
 
 def _target(action: dict[str, Any]) -> tuple[str, str]:
@@ -432,6 +530,7 @@ def start_new_run(
                 f"A run already exists for Dag '{run['dag_id']}' with run_id '{run['run_id']}'"
             ) from None
         return None
+    snapshots.put(item, written)
     try:  # written: a lost message is the timer's to resend
         for move in moves:
             move.send()

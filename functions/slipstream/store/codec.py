@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -89,7 +89,18 @@ def _plain(value: Any) -> Any:
 def fmt_time(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError("naive datetime")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    value = value.astimezone(UTC)
+    # strftime's %Y does not pad years before 1000, which would break the fixed width
+    return f"{value.year:04d}-" + value.strftime("%m-%dT%H:%M:%S.%fZ")
+
+
+def shifted(moment: datetime, delta: timedelta) -> datetime:
+    """`moment + delta`, held at the calendar's end instead of overflowing: a payload may ask for
+    a retry or a timeout thousands of years away."""
+    try:
+        return moment + delta
+    except OverflowError:
+        return (datetime.max if delta > timedelta(0) else datetime.min).replace(tzinfo=UTC)
 
 
 def parse_time(value: str | None) -> datetime | None:

@@ -15,7 +15,7 @@ from typing import Any
 from uuid6 import uuid7
 
 from slipstream.store import keys
-from slipstream.store.codec import Item, fmt_time, parse_time, utcnow
+from slipstream.store.codec import Item, fmt_time, parse_time, shifted, utcnow
 from slipstream.store.errors import AlreadyExists, NotFound
 from slipstream.store.table import ConditionFailed, Table, TransactionCancelled, put_action, update_action
 from slipstream.store.table import values as _values
@@ -118,7 +118,7 @@ def started_index(run: Item, start: datetime) -> dict[str, str | None]:
     timeout = run.get("dagrun_timeout")
     if timeout is None:
         return {"GSI2PK": None, "GSI2SK": None}
-    deadline = fmt_time(start + timedelta(seconds=float(timeout)))
+    deadline = fmt_time(shifted(start, timedelta(seconds=float(timeout))))
     return {"GSI2PK": RUN_DEADLINES, "GSI2SK": f"{deadline}#{run['dag_id']}#{run['run_id']}"}
 
 

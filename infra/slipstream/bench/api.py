@@ -49,15 +49,18 @@ def warm() -> dict[str, float]:
         from slipstream.handlers.api import handler
         from slipstream.local.events import LocalContext
         from slipstream.local.resources import create_resources
+        from slipstream.services.run_snapshots import snapshots
 
         resources = create_resources()
         os.environ.update(resources.environment())
         get_settings.cache_clear()
+        assert get_settings().run_snapshots >= 3 * WARM_SAMPLES
+        remembered = get_settings().run_snapshots
         counter = CallCounter()
         counter.attach(aws.dynamodb())
         context: Any = LocalContext()
         # every run starts at its trigger: /state then ends its own run and starts no waiting one
-        register_dag("bench", tasks=[{"task_id": "t", "upstream": []}], max_active_runs=2 * WARM_SAMPLES)
+        register_dag("bench", tasks=[{"task_id": "t", "upstream": []}], max_active_runs=3 * WARM_SAMPLES)
 
         def measure(name: str, make: Any, samples: int = WARM_SAMPLES) -> None:
             total, own, trips = [], [], []
@@ -76,9 +79,10 @@ def warm() -> dict[str, float]:
             results[f"api.{name}.ddb_round_trips"] = statistics.median(trips)
 
         tis: list[tuple[str, str, str]] = []
+        elsewhere: list[tuple[str, str, str]] = []
         unscheduled: list[tuple[str, str, str]] = []
         for i in range(WARM_SAMPLES):
-            for prefix, batch in (("r", tis), ("u", unscheduled)):
+            for prefix, batch in (("r", tis), ("e", elsewhere), ("u", unscheduled)):
                 run = start_run("bench", run_id=f"{prefix}{i}")
                 ti, workload = queue_ti("bench", run["run_id"], "t")
                 path = f"/execution/task-instances/{ti['id']}"
@@ -94,11 +98,22 @@ def warm() -> dict[str, float]:
         measure("heartbeat", lambda i: _event("PUT", f"{tis[i][0]}/heartbeat", tis[i][2], beat))
         measure("xcom_set", lambda i: _event("POST", xcom, tis[0][2], {"n": i}))
         measure("xcom_get", lambda i: _event("GET", xcom, tis[0][2]))
+        # This instance triggered the runs, so it plans each run's end from its snapshot of the run.
         measure("state", lambda i: _event("PATCH", f"{tis[i][0]}/state", tis[i][2], done))
+        for path, workload_token, _ in elsewhere + unscheduled:
+            handler(_event("PATCH", f"{path}/run", workload_token, running), context)
+        # The same on an instance that does not remember the run: it reads the run first.
+        snapshots.clear()
+        get_settings().run_snapshots = 0
+        try:
+            measure(
+                "state_on_another_instance",
+                lambda i: _event("PATCH", f"{elsewhere[i][0]}/state", elsewhere[i][2], done),
+            )
+        finally:
+            get_settings().run_snapshots = remembered
         # The same with the scheduler's fast path off: the transition alone; the stream handler
         # queues what it made ready (and ends the run) a stream delay later.
-        for path, workload_token, _ in unscheduled:
-            handler(_event("PATCH", f"{path}/run", workload_token, running), context)
         get_settings().scheduler_fast_path = False
         try:
             measure(

@@ -32,10 +32,12 @@ def _forget_caches() -> None:
     from slipstream.auth.keys import forget_keys
     from slipstream.core import aws
     from slipstream.core.settings import get_settings
+    from slipstream.services.run_snapshots import snapshots
 
     get_settings.cache_clear()
     aws.reset()
     forget_keys()
+    snapshots.clear()
 
 
 @contextmanager
