@@ -34,11 +34,6 @@ def test_api_warm(monkeypatch: pytest.MonkeyPatch) -> None:
     assert figures["api.state_on_another_instance.ddb_round_trips"] == 2
 
 
-def test_api_cold(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(api, "COLD_SAMPLES", 1)
-    _assert_figures(api.cold(), {"api.cold_start_ms", "api.cold_import_ms"})
-
-
 def test_scheduler_latency(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(scheduler, "SAMPLES", 2)
     figures = scheduler.latency()

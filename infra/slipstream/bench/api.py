@@ -4,10 +4,10 @@ How the figures are measured: the warm numbers run the Lambda handler in this pr
 (in-process, patched as the local stack's), so "less DynamoDB time" (`own_ms`) is the handler's
 own cost: FastAPI, Cadwyn, auth, models and Mangum. `warm_ms` includes moto's time. The cold
 start runs a fresh interpreter per sample that imports the handler module and serves one heartbeat
-against moto's server, as a new Lambda execution environment would: in a venv holding only what
-`sam build` puts in the function (`functions/requirements.txt`, made by `make lambda-venv`), with
-`functions/` alone on the path. The development venv would add what Lambda never has: pyjwt, for
-one, imports `cryptography` (about 60 ms) when it finds it there.
+against moto's server, as a new Lambda execution environment would: the runtime's Python (3.13,
+from `.sam-venv`) without `site`, on the ApiFunction that `make sam-build` builds and compiles,
+alone on the path, writing no bytecode (Lambda's package is read-only). The development venv would
+add what Lambda never has: pyjwt, for one, imports `cryptography` (about 60 ms) when it finds it.
 """
 
 from __future__ import annotations
@@ -126,8 +126,9 @@ def warm() -> dict[str, float]:
     return results
 
 
-LAMBDA_PYTHON = Path(".lambda-venv/bin/python")
-FUNCTIONS = Path(__file__).resolve().parents[3] / "functions"
+ROOT = Path(__file__).resolve().parents[3]
+RUNTIME_PYTHON = ROOT / ".sam-venv" / "bin" / "python"
+BUILD = ROOT / ".aws-sam" / "build"
 COLD_SCRIPT = textwrap.dedent(
     """
     import json, sys, time, types
@@ -144,7 +145,7 @@ COLD_SCRIPT = textwrap.dedent(
 )
 
 
-def cold() -> dict[str, float]:
+def cold(build: Path = BUILD) -> dict[str, float]:
     """Fresh interpreter: import the handler and serve a first heartbeat (moto server as AWS)."""
     from dataclasses import asdict
 
@@ -154,8 +155,9 @@ def cold() -> dict[str, float]:
     from slipstream.local.resources import create_resources
     from slipstream.local.seed import execution_token, queue_ti, register_dag, start_run
 
-    if not LAMBDA_PYTHON.exists():
-        raise SystemExit(f"{LAMBDA_PYTHON} is missing: `make lambda-venv` makes it (`make bench` does)")
+    function = build / "ApiFunction"
+    if not RUNTIME_PYTHON.exists() or not (function / "slipstream").is_dir():
+        raise SystemExit(f"{function} is missing: `make sam-build` makes it (`make bench` does)")
     context = json.dumps(asdict(LocalContext()))
     with empty_moto_server() as endpoint, scoped_environment():
         os.environ.update(create_resources().environment())
@@ -168,9 +170,14 @@ def cold() -> dict[str, float]:
             _start(ti)
             path = f"/execution/task-instances/{ti['id']}/heartbeat"
             event = _event("PUT", path, execution_token(ti), {"hostname": "h", "pid": 1})
-            env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "PYTHONPATH": str(FUNCTIONS)}
+            env = {
+                **os.environ,
+                "AWS_ENDPOINT_URL": endpoint,
+                "PYTHONPATH": str(function),
+                "PYTHONDONTWRITEBYTECODE": "1",
+            }
             out = subprocess.run(
-                [str(LAMBDA_PYTHON.absolute()), "-c", COLD_SCRIPT, json.dumps(event), context],
+                [str(RUNTIME_PYTHON), "-S", "-c", COLD_SCRIPT, json.dumps(event), context],
                 capture_output=True,
                 text=True,
                 env=env,
