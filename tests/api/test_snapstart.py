@@ -10,6 +10,7 @@ import pytest
 from starlette.routing import Mount
 
 from slipstream.api.app import create_app
+from slipstream.auth import keys
 from slipstream.core import aws as clients
 from slipstream.execution_api.routing import DeferredRoute
 from slipstream.handlers import snapstart
@@ -24,8 +25,10 @@ def test_restore_hook_drops_clients_and_keys(aws: None, monkeypatch: pytest.Monk
     snapstart.prepare()
     assert len(registered) == 1
     before = clients.dynamodb()
+    assert keys._provider.cache_info().currsize == 1  # its imports go into the snapshot
     registered[0]()
     assert clients.dynamodb() is not before
+    assert keys._provider.cache_info().currsize == 0  # rebuilt, with a fresh client, on first use
 
 
 def test_nothing_happens_outside_snapstart(monkeypatch: pytest.MonkeyPatch) -> None:

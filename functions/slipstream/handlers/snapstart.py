@@ -1,8 +1,8 @@
 """SnapStart: what runs before the snapshot and what must run again after each restore.
 
-Before the snapshot (only when Lambda initialises for SnapStart) the AWS clients and the app's
-routes are built: pure CPU work, no connection is opened, so the snapshot saves it for every
-restore. After a restore, clients and cached signing keys are dropped (no connection or secret
+Before the snapshot (only when Lambda initialises for SnapStart) the AWS clients, the signing
+keys' provider and the app's routes are built: pure CPU work, no connection is opened, so the
+snapshot saves it for every restore. After a restore, clients and cached signing keys are dropped (no connection or secret
 outlives the snapshot it was captured in) and Python's `random` is reseeded; tokens' `jti` and TI
 ids come from `os.urandom`, which is fresh after a restore anyway.
 """
@@ -14,14 +14,14 @@ import random
 
 from starlette.types import ASGIApp
 
-from slipstream.auth.keys import forget_keys
+from slipstream.auth import keys
 from slipstream.core import aws
 from slipstream.execution_api.routing import build_routes
 
 
 def _after_restore() -> None:
     aws.reset()
-    forget_keys()
+    keys.forget_keys()
     random.seed()
 
 
@@ -33,7 +33,7 @@ def prepare(app: ASGIApp | None = None) -> None:
     except ImportError:
         return
     aws.dynamodb()
-    aws.secretsmanager()
+    keys.prepare_provider()
     if app is not None:
         build_routes(app)
     register_after_restore(_after_restore)
