@@ -2,9 +2,10 @@
 
 Before the snapshot (only when Lambda initialises for SnapStart) the AWS clients, the signing
 keys' provider and the app's routes are built: pure CPU work, no connection is opened, so the
-snapshot saves it for every restore. After a restore, clients and cached signing keys are dropped (no connection or secret
-outlives the snapshot it was captured in) and Python's `random` is reseeded; tokens' `jti` and TI
-ids come from `os.urandom`, which is fresh after a restore anyway.
+snapshot saves it for every restore. After a restore, clients and cached signing keys are
+dropped (no connection or secret outlives the snapshot it was captured in) and Python's `random`
+is reseeded; tokens' `jti` and TI ids come from `os.urandom`, which is fresh after a restore
+anyway.
 """
 
 from __future__ import annotations
