@@ -249,6 +249,7 @@ def finish_and_schedule(
         if not isinstance(outcome, _Stale):
             return outcome
         known = outcome.patched
+    snapshots.forget(key.dag_id, key.run_id)  # kept again only if the plan below is written
     run, items = DagRuns(tis.table).with_task_instances(key.dag_id, key.run_id)
     if run is None:
         return None
