@@ -8,8 +8,8 @@ from starlette.testclient import TestClient
 
 from slipstream.auth.tokens import TIKey
 from slipstream.local.seed import queue_ti, register_dag, start_run
+from slipstream.services.marking import mark_run
 from slipstream.services.runs import clear
-from slipstream.store.dag_runs import DagRuns
 from slipstream.store.rendered_fields import RenderedFieldsStore
 from slipstream.store.task_instances import TaskInstances
 from tests.api.conftest import QueuedTI, start
@@ -161,8 +161,7 @@ def test_previous_successful_dagrun(client: TestClient, queued: QueuedTI) -> Non
         "start_date": None,
         "end_date": None,
     }
-    DagRuns().set_state("example", queued.item["run_id"], "running", expected=["queued"])
-    DagRuns().set_state("example", queued.item["run_id"], "success", expected=["running"])
+    mark_run("example", queued.item["run_id"], "success")
     start_run(run_id="next", logical_date=datetime(2026, 7, 2, tzinfo=UTC))
     later_ti, workload = queue_ti("example", "next", "hello")
     got = client.get(

@@ -182,31 +182,6 @@ class DagRuns:
         entries = self.table.query(RUNS_QUEUED, index=keys.GSI2, prefix=f"{dag_id}#")
         return [str(entry["PK"]).removeprefix(keys.run_pk(dag_id, "")) for entry in entries]
 
-    def set_state(self, dag_id: str, run_id: str, state: str, *, expected: Iterable[str]) -> bool:
-        """Move a run to `state` if it is in one of `expected`; False if another writer got there."""
-        now = fmt_time(utcnow())
-        expected = list(expected)
-        names = {"#state": "state"}
-        placeholders = {f"e{i}": s for i, s in enumerate(expected)}
-        condition = "#state IN (" + ", ".join(f":{k}" for k in placeholders) + ")"
-        update = "SET #state = :state"
-        if state in ("success", "failed"):
-            update += ", end_date = :now"
-        elif state == "running":
-            update += ", start_date = if_not_exists(start_date, :now)"
-        try:
-            self.table.update(
-                keys.run_pk(dag_id, run_id),
-                keys.RUN_SK,
-                update,
-                condition=condition,
-                names=names,
-                values=_values(state=state, now=now, **placeholders),
-            )
-        except ConditionFailed:
-            return False
-        return True
-
     def mark_queued(self, ti: Item, run: Item) -> bool:
         """Move a TI from the state it was read in into `queued`; False if it moved meanwhile."""
         try:
