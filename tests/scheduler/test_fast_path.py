@@ -69,6 +69,14 @@ def _before_the_first_transaction(action: Callable[[], None]) -> Iterator[list[b
         client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", race)
 
 
+def _operations(action: Callable[[], None]) -> list[str]:
+    """The DynamoDB operations `action` makes, in order."""
+    counter = CallCounter()
+    counter.attach(aws.dynamodb())
+    action()
+    return counter.operations
+
+
 def _item(dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
     item = TaskInstances().get(TIKey(dag_id, run_id, task_id))
     assert item is not None
@@ -82,12 +90,9 @@ def test_a_success_queues_its_downstream_in_the_same_transaction(queue: Queue, r
     [a] = queue.take()
     run_task(a, "running")
     before = _item("chain", run_id, "a")
-    counter = CallCounter()
-    counter.attach(aws.dynamodb())
+    operations = _operations(lambda: run_task(a, "success", start=False))
 
-    run_task(a, "success", start=False)
-
-    assert counter.operations == ["TransactWriteItems"] if remembered else ["Query", "TransactWriteItems"]
+    assert operations == (["TransactWriteItems"] if remembered else ["Query", "TransactWriteItems"])
     assert [w["ti"]["task_id"] for w in queue.take()] == ["b"]
     after = _item("chain", run_id, "a")
     assert after[FAST_PATH]
@@ -103,12 +108,9 @@ def test_the_last_success_ends_the_run_in_the_same_transaction(queue: Queue, rem
     schedule_run("single", run_id)
     [only] = queue.take()
     run_task(only, "running")
-    counter = CallCounter()
-    counter.attach(aws.dynamodb())
+    operations = _operations(lambda: run_task(only, "success", start=False))
 
-    run_task(only, "success", start=False)
-
-    assert counter.operations == ["TransactWriteItems"] if remembered else ["Query", "TransactWriteItems"]
+    assert operations == (["TransactWriteItems"] if remembered else ["Query", "TransactWriteItems"])
     assert run_state("single", run_id) == "success"
     assert snapshots.get("single", run_id) is None  # an ended run is not kept
 
@@ -177,12 +179,9 @@ def test_a_stale_snapshot_is_planned_again_from_what_the_refusal_returned(queue:
     run_task(workloads["b"], "running")
     with _elsewhere("fan_in", run_id):
         run_task(workloads["b"], "success", start=False)
-    counter = CallCounter()
-    counter.attach(aws.dynamodb())
+    operations = _operations(lambda: run_task(workloads["a"], "success", start=False))
 
-    run_task(workloads["a"], "success", start=False)
-
-    assert counter.operations == ["TransactWriteItems", "TransactWriteItems"]
+    assert operations == ["TransactWriteItems", "TransactWriteItems"]
     assert [w["ti"]["task_id"] for w in queue.take()] == ["c"]
     assert states("fan_in", run_id) == {"a": "success", "b": "success", "c": "queued"}
 
@@ -204,12 +203,9 @@ def test_a_snapshot_that_missed_a_retry_is_not_used(queue: Queue) -> None:
         run_task(first, "up_for_retry", start=False)
         [second] = queue.take()
     run_task(second, "running")
-    counter = CallCounter()
-    counter.attach(aws.dynamodb())
+    operations = _operations(lambda: run_task(second, "success", start=False))
 
-    run_task(second, "success", start=False)
-
-    assert counter.operations == ["Query", "TransactWriteItems"]
+    assert operations == ["Query", "TransactWriteItems"]
     assert [w["ti"]["task_id"] for w in queue.take()] == ["b"]
 
 
@@ -268,12 +264,9 @@ def test_a_run_with_more_tasks_than_it_may_run_at_once_is_read(queue: Queue) -> 
     start_run("narrow")
     [a] = queue.take()
     run_task(a, "running")
-    counter = CallCounter()
-    counter.attach(aws.dynamodb())
+    operations = _operations(lambda: run_task(a, "success", start=False))
 
-    run_task(a, "success", start=False)
-
-    assert counter.operations == ["Query", "TransactWriteItems"]
+    assert operations == ["Query", "TransactWriteItems"]
     assert [w["ti"]["task_id"] for w in queue.take()] == ["b"]
 
 

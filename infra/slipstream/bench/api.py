@@ -18,6 +18,8 @@ import statistics
 import subprocess
 import textwrap
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,20 @@ def _event(method: str, path: str, token: str, body: Any = None) -> dict[str, An
     from slipstream.local.events import http_api_v2
 
     return http_api_v2(method, path, body=body, headers={"Authorization": f"Bearer {token}"})
+
+
+@contextmanager
+def _setting(name: str, value: Any) -> Iterator[None]:
+    """One of this process's settings changed for the block."""
+    from slipstream.core.settings import get_settings
+
+    settings = get_settings()
+    saved = getattr(settings, name)
+    setattr(settings, name, value)
+    try:
+        yield
+    finally:
+        setattr(settings, name, saved)
 
 
 def warm() -> dict[str, float]:
@@ -54,8 +70,7 @@ def warm() -> dict[str, float]:
         resources = create_resources()
         os.environ.update(resources.environment())
         get_settings.cache_clear()
-        assert get_settings().run_snapshots >= 3 * WARM_SAMPLES
-        remembered = get_settings().run_snapshots
+        assert get_settings().run_snapshots >= 3 * WARM_SAMPLES  # every run stays remembered
         counter = CallCounter()
         counter.attach(aws.dynamodb())
         context: Any = LocalContext()
@@ -104,24 +119,18 @@ def warm() -> dict[str, float]:
             handler(_event("PATCH", f"{path}/run", workload_token, running), context)
         # The same on an instance that does not remember the run: it reads the run first.
         snapshots.clear()
-        get_settings().run_snapshots = 0
-        try:
+        with _setting("run_snapshots", 0):
             measure(
                 "state_on_another_instance",
                 lambda i: _event("PATCH", f"{elsewhere[i][0]}/state", elsewhere[i][2], done),
             )
-        finally:
-            get_settings().run_snapshots = remembered
         # The same with the scheduler's fast path off: the transition alone; the stream handler
         # queues what it made ready (and ends the run) a stream delay later.
-        get_settings().scheduler_fast_path = False
-        try:
+        with _setting("scheduler_fast_path", False):
             measure(
                 "state_without_fast_path",
                 lambda i: _event("PATCH", f"{unscheduled[i][0]}/state", unscheduled[i][2], done),
             )
-        finally:
-            get_settings().scheduler_fast_path = True
         measure("health", lambda i: _event("GET", "/execution/health", tis[0][2]))
     return results
 
