@@ -77,6 +77,24 @@ def _operations(action: Callable[[], None]) -> list[str]:
     return counter.operations
 
 
+FAN_IN = [
+    {"task_id": "a", "upstream": []},
+    {"task_id": "b", "upstream": []},
+    {"task_id": "c", "upstream": ["a", "b"]},
+]
+PAIR = [{"task_id": "a", "upstream": []}, {"task_id": "b", "upstream": []}]
+
+
+def _a_and_b_running(queue: Queue, dag_id: str, tasks: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """A run of `tasks` whose trigger queued a and b, both now running: its id and workloads."""
+    register_dag(dag_id, tasks=tasks)
+    run_id = start_run(dag_id)["run_id"]
+    workloads = {w["ti"]["task_id"]: w for w in queue.take()}
+    run_task(workloads["a"], "running")
+    run_task(workloads["b"], "running")
+    return run_id, workloads
+
+
 def _item(dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
     item = TaskInstances().get(TIKey(dag_id, run_id, task_id))
     assert item is not None
@@ -120,19 +138,7 @@ def test_a_concurrent_upstream_success_is_never_missed(queue: Queue, remembered:
     having seen the other running: a's transaction must fail on b's changed state (else both
     records would be skipped by the stream and c never queued). Having read the run, a takes the
     long way; planning from its snapshot, it plans again from the items the refusal returned."""
-    register_dag(
-        "fan_in",
-        tasks=[
-            {"task_id": "a", "upstream": []},
-            {"task_id": "b", "upstream": []},
-            {"task_id": "c", "upstream": ["a", "b"]},
-        ],
-    )
-    run_id = start_run("fan_in")["run_id"]
-    schedule_run("fan_in", run_id)
-    workloads = {w["ti"]["task_id"]: w for w in queue.take()}
-    run_task(workloads["a"], "running")
-    run_task(workloads["b"], "running")
+    run_id, workloads = _a_and_b_running(queue, "fan_in", FAN_IN)
     with _before_the_first_transaction(lambda: run_task(workloads["b"], "success", start=False)) as raced:
         run_task(workloads["a"], "success", start=False)  # b read a running, and committed first
 
@@ -149,11 +155,7 @@ def test_a_concurrent_upstream_success_is_never_missed(queue: Queue, remembered:
 def test_two_last_tasks_settling_at_once_still_end_the_run(queue: Queue, remembered: bool) -> None:
     """a and b are the run's only tasks; each one's fast path reads the other running. Were both
     written, neither would end the run and the stream would skip both records."""
-    register_dag("pair", tasks=[{"task_id": "a", "upstream": []}, {"task_id": "b", "upstream": []}])
-    run_id = start_run("pair")["run_id"]
-    workloads = {w["ti"]["task_id"]: w for w in queue.take()}
-    run_task(workloads["a"], "running")
-    run_task(workloads["b"], "running")
+    run_id, workloads = _a_and_b_running(queue, "pair", PAIR)
     with _before_the_first_transaction(lambda: run_task(workloads["b"], "success", start=False)) as raced:
         run_task(workloads["a"], "success", start=False)
 
@@ -165,18 +167,7 @@ def test_a_stale_snapshot_is_planned_again_from_what_the_refusal_returned(queue:
     """b ended on another instance: this one's snapshot still has b running. a's first plan
     waits for b, the check on b refuses it, and the second plan, with b's item as the refusal
     returned it, queues c. Two transactions, no read."""
-    register_dag(
-        "fan_in",
-        tasks=[
-            {"task_id": "a", "upstream": []},
-            {"task_id": "b", "upstream": []},
-            {"task_id": "c", "upstream": ["a", "b"]},
-        ],
-    )
-    run_id = start_run("fan_in")["run_id"]
-    workloads = {w["ti"]["task_id"]: w for w in queue.take()}
-    run_task(workloads["a"], "running")
-    run_task(workloads["b"], "running")
+    run_id, workloads = _a_and_b_running(queue, "fan_in", FAN_IN)
     with _elsewhere("fan_in", run_id):
         run_task(workloads["b"], "success", start=False)
     operations = _operations(lambda: run_task(workloads["a"], "success", start=False))
@@ -242,11 +233,8 @@ def test_a_run_does_not_end_on_a_snapshot_that_missed_a_clear(queue: Queue) -> N
     """a and b are the run's tasks; b succeeded, then was cleared on another instance and the run
     started again. Ending a, the snapshot sees every task done; the run's end reads every TI, and
     b's new try keeps the run going."""
-    register_dag("pair", tasks=[{"task_id": "a", "upstream": []}, {"task_id": "b", "upstream": []}])
-    run_id = start_run("pair")["run_id"]
-    workloads = {w["ti"]["task_id"]: w for w in queue.take()}
-    run_task(workloads["a"], "running")
-    run_task(workloads["b"], "success")
+    run_id, workloads = _a_and_b_running(queue, "pair", PAIR)
+    run_task(workloads["b"], "success", start=False)
     with _elsewhere("pair", run_id):
         runs.clear("pair", run_id, task_ids={"b"})
         schedule_run("pair", run_id)
