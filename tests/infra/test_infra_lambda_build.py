@@ -285,6 +285,33 @@ def test_the_build_ships_bytecode_for_the_runtimes_python(build_dir: Path, templ
             assert compiled.is_file(), f"{logical_id}: {module} has no {tag} bytecode"
 
 
+def test_the_build_keeps_botocore_models_of_the_services_called(
+    sam_venv: Path, build_dir: Path, template: dict[str, Any]
+) -> None:
+    """Each function's botocore holds the models of `SERVICES` only, and every client the functions
+    create is created from the built package, under the runtime's Python."""
+    from slipstream.core.aws import SERVICES
+
+    script = (
+        "from slipstream.core import aws\n"
+        "print(' '.join(getattr(aws, s)().meta.service_model.service_name for s in aws.SERVICES))"
+    )
+    env = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "a", "AWS_SECRET_ACCESS_KEY": "b"}
+    for logical_id in functions_of(template):
+        artifact = build_dir / logical_id
+        models = {path.name for path in (artifact / "botocore" / "data").iterdir() if path.is_dir()}
+        assert models == set(SERVICES), logical_id
+        result = subprocess.run(
+            [str(sam_venv / "bin" / "python"), "-S", "-c", script],
+            env={**env, "PYTHONPATH": str(artifact), "PYTHONDONTWRITEBYTECODE": "1"},
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == list(SERVICES)
+
+
 def test_the_bench_cold_starts_the_build(build_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from slipstream.bench import api
 

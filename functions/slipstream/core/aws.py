@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import threading
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, get_args
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
+
+Service = Literal["dynamodb", "s3", "sqs", "secretsmanager"]
+SERVICES: tuple[Service, ...] = get_args(Service)
+"""Every service the functions call. `make sam-build` ships botocore's models for these only."""
 
 _lock = threading.Lock()
 
@@ -33,7 +37,7 @@ def _session() -> Any:
     return get_session()
 
 
-def _client(service: str) -> Any:
+def _client(service: Service) -> Any:
     from botocore.config import Config
 
     config = Config(retries={"max_attempts": 3, "mode": "standard"}, tcp_keepalive=True)
