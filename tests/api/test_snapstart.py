@@ -12,6 +12,7 @@ from starlette.routing import Mount
 from slipstream.api.app import create_app
 from slipstream.auth import keys
 from slipstream.core import aws as clients
+from slipstream.execution_api.datamodels.common import ResponseModel
 from slipstream.execution_api.routing import DeferredRoute
 from slipstream.handlers import snapstart
 
@@ -49,3 +50,20 @@ def test_the_snapshot_holds_every_route_built(aws: None, monkeypatch: pytest.Mon
     routes = [r for r in execution.routes if isinstance(r, DeferredRoute)]
     assert len(routes) > 40
     assert all("_pending" not in vars(r) for r in routes)
+
+
+def test_the_snapshot_holds_every_response_model_built(aws: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Response models build on first use (a cold start needs one at most); a snapshot has them all."""
+    runtime = types.ModuleType("snapshot_restore_py")
+    runtime.register_after_restore = lambda hook: None  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "snapshot_restore_py", runtime)
+    monkeypatch.setenv("AWS_LAMBDA_INITIALIZATION_TYPE", "snap-start")
+    assert ResponseModel.model_config.get("defer_build") is True
+    snapstart.prepare(create_app())
+    models, pending = [], [ResponseModel]
+    while pending:
+        model = pending.pop()
+        models.append(model)
+        pending.extend(model.__subclasses__())
+    assert len(models) > 20
+    assert [model for model in models if not model.__pydantic_complete__] == []

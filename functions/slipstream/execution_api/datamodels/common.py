@@ -33,6 +33,15 @@ class ResponseModel(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
+def build_response_models() -> None:
+    """Build every response model's validator now (SnapStart: into the snapshot)."""
+    pending: list[type[BaseModel]] = [ResponseModel]
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        model.model_rebuild()
+
+
 class AssetProfile(StrictModel):
     name: str | None = None
     uri: str | None = None
