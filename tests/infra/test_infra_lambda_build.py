@@ -37,7 +37,7 @@ INVOKE_TIMEOUT = 60.0
 
 @pytest.fixture(scope="module")
 def build_dir(sam_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """What `make sam-build` (and so `make deploy`) builds: `sam build`, then compiled."""
+    """What `make sam-build` (and so `make deploy`) builds: `sam build`, then trimmed and compiled."""
     out = tmp_path_factory.mktemp("sam-build") / "build"
     command = ["make", "-s", "sam-build", f"SAM_BUILD_DIR={out}", "SAM_BUILD_ARGS=--no-cached"]
     result = subprocess.run(

@@ -42,7 +42,6 @@ def test_main_finishes_every_function_of_the_build(tmp_path: Path) -> None:
     extra = ["ec2", "lambda"]
     for name in ("ApiFunction", "StreamFunction"):
         _function(tmp_path, name, [*aws.SERVICES, *extra])
-    (tmp_path / "template.yaml").write_text("Resources: {}\n")
     assert [path.name for path in functions_in(tmp_path)] == ["ApiFunction", "StreamFunction"]
     main([str(tmp_path)])
     for name in ("ApiFunction", "StreamFunction"):
@@ -55,3 +54,14 @@ def test_main_finishes_every_function_of_the_build(tmp_path: Path) -> None:
 def test_a_folder_without_a_build_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="holds no built function"):
         main([str(tmp_path)])
+
+
+def test_each_service_has_its_client_factory_named_after_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The build test creates every service's client through `aws.<service>()`."""
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    aws.reset()
+    try:
+        for service in aws.SERVICES:
+            assert getattr(aws, service)().meta.service_model.service_name == service
+    finally:
+        aws.reset()

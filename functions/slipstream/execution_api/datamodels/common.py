@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
@@ -33,12 +34,18 @@ class ResponseModel(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
-def build_response_models() -> None:
-    """Build every response model's validator now (SnapStart: into the snapshot)."""
-    pending: list[type[BaseModel]] = [ResponseModel]
+def response_models() -> Iterator[type[ResponseModel]]:
+    """Every response model imported so far (the management API's come with its first request)."""
+    pending = [ResponseModel]
     while pending:
         model = pending.pop()
+        yield model
         pending.extend(model.__subclasses__())
+
+
+def build_response_models() -> None:
+    """Build the validators of every response model imported so far (SnapStart: into the snapshot)."""
+    for model in response_models():
         model.model_rebuild()
 
 
