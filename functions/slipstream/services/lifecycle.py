@@ -98,6 +98,7 @@ def _fast_path(key: TIKey) -> None:
 
 
 def _deadline(now: datetime, timeout: timedelta | None) -> str | None:
+    """A deferral's or an input wait's end, stored; none without a timeout."""
     return fmt_time(shifted(now, timeout)) if timeout else None
 
 
@@ -127,9 +128,7 @@ def _fields(payload: TIStateUpdate, now: datetime) -> tuple[str, dict[str, Any]]
         return "deferred", {
             "trigger_classpath": payload.classpath,
             "trigger_kwargs": kwargs if isinstance(kwargs, str) else _compact(kwargs),
-            "trigger_timeout": fmt_time(shifted(now, payload.trigger_timeout))
-            if payload.trigger_timeout
-            else None,
+            "trigger_timeout": _deadline(now, payload.trigger_timeout),
             "trigger_queue": payload.queue,
             "next_method": payload.next_method,
             "next_kwargs": _compact(payload.next_kwargs),
