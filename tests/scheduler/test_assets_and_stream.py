@@ -146,7 +146,7 @@ def test_only_records_that_can_unblock_something_cost_an_evaluation() -> None:
     assert not job("MODIFY", ti, "success", "success")
 
 
-def test_a_dag_that_gives_back_a_slot_or_is_unpaused_starts_its_waiting_runs() -> None:
+def test_a_dag_that_gives_back_a_slot_is_unpaused_or_relimited_starts_its_waiting_runs() -> None:
     from slipstream.scheduler.stream import Job, job_for
 
     dag = {"PK": "DAG#d", "SK": "DAG", "dag_id": "d", "is_paused": False}
@@ -159,6 +159,9 @@ def test_a_dag_that_gives_back_a_slot_or_is_unpaused_starts_its_waiting_runs() -
     assert job({"active_runs": {"a"}}, {}) == start  # the last one: DynamoDB drops an empty set
     assert job({"is_paused": True}, {"is_paused": False}) == start
     assert job({"active_runs": {"a"}}, {"active_runs": {"a", "b"}}) is None  # a run started
+    assert job({"max_active_runs": 1}, {"max_active_runs": 3}) == start  # registered with a new limit
+    assert job({"max_active_runs": 3}, {"max_active_runs": 1}) == start  # a start may have read 3
+    assert job({"max_active_runs": 2}, {"max_active_runs": 2}) is None
     paused = {"is_paused": True}
     assert job({"active_runs": {"a"}, **paused}, paused) is None  # paused: no run may start
     assert job({}, {"description": "new"}) is None

@@ -4,6 +4,7 @@ max_active_runs, and that nothing is ever queued twice."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from slipstream.local.seed import register_dag, start_run
 from slipstream.services.scheduling import retry_delay, schedule_run
@@ -195,6 +196,85 @@ def test_waiting_runs_start_in_logical_date_order_and_only_they_are_read(
     stream.deliver()
     assert run_state("backlog", "early") == "running"
     assert DagRuns().waiting("backlog") == ["other", "late"]
+
+
+def _active_runs(dag_id: str) -> set[str]:
+    from slipstream.store.dags import Dags
+
+    return set(Dags().get(dag_id, consistent=True).get("active_runs") or ())
+
+
+def _set_paused(dag_id: str, paused: bool) -> None:
+    from slipstream.store.dags import Dags
+
+    Dags().set_paused(dag_id, paused)
+
+
+def test_raising_max_active_runs_starts_the_runs_already_waiting(queue: Queue, stream: Stream) -> None:
+    """As Airflow reads max_active_runs from the DAG model: runs triggered under the old limit
+    start under the new one as soon as the DAG is registered with it, no run having ended."""
+    register_dag("drain", tasks=[_t("t")], max_active_runs=1)
+    for run_id in ("a", "b", "c", "d"):
+        start_run("drain", run_id=run_id)
+    stream.deliver()
+    assert [run_state("drain", r) for r in "abcd"] == ["running", "queued", "queued", "queued"]
+    register_dag("drain", tasks=[_t("t")], max_active_runs=3)
+    stream.deliver()
+    assert [run_state("drain", r) for r in "abcd"] == ["running", "running", "running", "queued"]
+    assert sorted(w["ti"]["run_id"] for w in queue.take()) == ["a", "b", "c"]
+
+
+def test_lowering_max_active_runs_holds_later_starts_and_keeps_running_ones(
+    queue: Queue, stream: Stream
+) -> None:
+    register_dag("narrow", tasks=[_t("t")], max_active_runs=3)
+    start_run("narrow", run_id="a")
+    start_run("narrow", run_id="b")
+    register_dag("narrow", tasks=[_t("t")], max_active_runs=1)
+    start_run("narrow", run_id="c")
+    stream.deliver()
+    assert [run_state("narrow", r) for r in "abc"] == ["running", "running", "queued"]
+    batch = {w["ti"]["run_id"]: w for w in queue.take()}
+    run_task(batch["a"])
+    stream.deliver()  # one slot given back, yet b alone fills the new limit
+    assert run_state("narrow", "c") == "queued"
+    run_task(batch["b"])
+    stream.deliver()
+    assert run_state("narrow", "c") == "running"
+
+
+def test_a_start_that_read_a_limit_changed_since_is_refused_then_retried(
+    queue: Queue, stream: Stream
+) -> None:
+    """The slot is taken against the limit the start read; the DAG registered meanwhile with
+    another one refuses the transaction (no run over the new limit), and that registration's
+    stream record tries the waiting run again."""
+    from slipstream.core import aws
+
+    register_dag("racy", tasks=[_t("t")], max_active_runs=2)
+    start_run("racy", run_id="a")
+    _set_paused("racy", True)
+    start_run("racy", run_id="b")  # waits: paused
+    stream.deliver()
+    client = aws.dynamodb()
+    raced: list[bool] = []
+
+    def lower_the_limit(**_: Any) -> None:
+        if not raced:
+            raced.append(True)
+            register_dag("racy", tasks=[_t("t")], max_active_runs=1)
+
+    client.meta.events.register_first("before-call.dynamodb.TransactWriteItems", lower_the_limit)
+    try:
+        _set_paused("racy", False)
+        stream.deliver()  # unpaused: b's start read the limit 2, then the DAG was given 1
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", lower_the_limit)
+    assert raced
+    assert run_state("racy", "b") == "queued" and _active_runs("racy") == {"a"}
+    register_dag("racy", tasks=[_t("t")], max_active_runs=2)
+    stream.deliver()
+    assert run_state("racy", "b") == "running" and _active_runs("racy") == {"a", "b"}
 
 
 def test_paused_dag_runs_wait(queue: Queue) -> None:

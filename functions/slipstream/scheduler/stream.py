@@ -84,8 +84,10 @@ def job_for(
 
 
 def _may_start_runs(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    """The DAG was unpaused, or gave back one of its max_active_runs slots (a run ended or was
-    deleted): a run waiting to start may start now."""
+    """The DAG was unpaused, gave back one of its max_active_runs slots (a run ended or was
+    deleted), or was registered with another max_active_runs (a start that read the old one was
+    refused): a run waiting to start may start now."""
     unpaused = bool(old.get("is_paused")) and not new.get("is_paused")
     freed = len(new.get("active_runs") or ()) < len(old.get("active_runs") or ())
-    return unpaused or (freed and not new.get("is_paused"))
+    relimited = new.get("max_active_runs") != old.get("max_active_runs")
+    return unpaused or ((freed or relimited) and not new.get("is_paused"))

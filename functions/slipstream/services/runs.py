@@ -9,7 +9,7 @@ from typing import Any
 
 from uuid6 import uuid7
 
-from slipstream.services.scheduling import DEFAULT_MAX_ACTIVE_RUNS, start_new_run
+from slipstream.services.scheduling import start_new_run
 from slipstream.store import keys
 from slipstream.store.codec import Item, fmt_time, utcnow
 from slipstream.store.dag_runs import DagRuns, waiting_values
@@ -82,7 +82,6 @@ def trigger(
         "queued_at": fmt_time(now),
         "fail_fast": bool(document.get("fail_fast", False)),
         "dagrun_timeout": None if timeout is None else Decimal(str(timeout)),
-        "max_active_runs": document.get("max_active_runs"),
         "max_active_tasks": document.get("max_active_tasks"),
         "dag_version_id": dag["dag_version_id"],
         "bundle_name": document.get("bundle_name", "dags-folder"),
@@ -90,9 +89,9 @@ def trigger(
     }
     store = DagRuns()
     tasks = document.get("tasks", [])
-    limit = int(document.get("max_active_runs") or DEFAULT_MAX_ACTIVE_RUNS)
+    limit = int(dag["max_active_runs"])
     if not dag.get("is_paused") and len(dag.get("active_runs") or ()) < limit:
-        started = start_new_run(store, run, tasks, extra_actions or [])
+        started = start_new_run(store, run, tasks, extra_actions or [], limit)
         if started is not None:
             return started
     return store.create(run, tasks, extra_actions=extra_actions or [])

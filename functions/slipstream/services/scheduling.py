@@ -41,6 +41,7 @@ from slipstream.store.dag_runs import (
     state_is,
     wire_dag_run,
 )
+from slipstream.store.dags import DagNotFound, Dags
 from slipstream.store.errors import AlreadyExists
 from slipstream.store.table import (
     ConditionFailed,
@@ -56,7 +57,6 @@ from slipstream.store.task_instances import TaskInstances, transition_action
 
 DEFAULT_RETRY_DELAY = 300.0
 DEFAULT_MAX_RETRY_DELAY = 24 * 3600.0
-DEFAULT_MAX_ACTIVE_RUNS = 16
 DEFAULT_MAX_ACTIVE_TASKS = 16
 ACTIVE_TI_STATES = frozenset({"queued", "running", "restarting"})
 FAILED_STATES = frozenset({"failed", "upstream_failed"})
@@ -458,23 +458,29 @@ def _target(action: dict[str, Any]) -> tuple[str, str]:
     return key["PK"]["S"], key["SK"]["S"]
 
 
-def _slot_action(run: Item) -> dict[str, Any]:
+def _slot_action(run: Item, limit: int) -> dict[str, Any]:
     """Take one of the DAG's max_active_runs slots (a set of run ids on the DAG item), if the DAG
-    is not paused and one is free."""
-    limit = int(run.get("max_active_runs") or DEFAULT_MAX_ACTIVE_RUNS)
+    is not paused, its limit is still the `limit` read, and a slot is free under it. A limit
+    changed meanwhile refuses the move; the DAG item's stream record of that change starts the
+    waiting runs again (`scheduler.stream`)."""
     return update_action(
         keys.dag_pk(run["dag_id"]),
         keys.DAG_SK,
         "ADD active_runs :run",
-        "attribute_exists(PK) AND is_paused = :false AND (attribute_not_exists(active_runs)"
-        " OR size(active_runs) < :limit OR contains(active_runs, :run_id))",
+        "attribute_exists(PK) AND is_paused = :false AND max_active_runs = :limit AND"
+        " (attribute_not_exists(active_runs) OR size(active_runs) < :limit"
+        " OR contains(active_runs, :run_id))",
         values=_values(run={run["run_id"]}, false=False, limit=limit, run_id=run["run_id"]),
     )
 
 
 def _start_run(runs: DagRuns, run: Item) -> bool:
     """queued -> running, if the DAG is not paused and has a free max_active_runs slot: the slot
-    and the run's state move in one transaction."""
+    and the run's state move in one transaction, against the DAG's limit as it is now."""
+    try:
+        limit = Dags().run_limit(run["dag_id"])
+    except DagNotFound:
+        return False
     now = utcnow()
     index = started_index(run, now)
     sets = "SET #state = :running, start_date = :now"
@@ -488,7 +494,7 @@ def _start_run(runs: DagRuns, run: Item) -> bool:
         run["PK"], run["SK"], update, "#state = :queued", names={"#state": "state"}, values=_values(**vals)
     )
     try:
-        runs.table.transact([_slot_action(run), start])
+        runs.table.transact([_slot_action(run, limit), start])
     except TransactionCancelled:
         return False
     run.update(state="running", start_date=vals["now"])
@@ -496,16 +502,17 @@ def _start_run(runs: DagRuns, run: Item) -> bool:
 
 
 def start_new_run(
-    runs: DagRuns, run: Item, tasks: list[dict[str, Any]], extra_actions: list[dict[str, Any]]
+    runs: DagRuns, run: Item, tasks: list[dict[str, Any]], extra_actions: list[dict[str, Any]], limit: int
 ) -> Item | None:
     """Create a run already running, its ready tasks already queued, in one transaction with
-    its max_active_runs slot; then send their messages. None when that cannot be done (no free
-    slot, a paused DAG, a first decision that is not to queue, more than one transaction): the
-    caller creates the run queued and the scheduler starts it. Raises AlreadyExists."""
+    its max_active_runs slot (`limit`: the DAG item's, as read); then send their messages. None
+    when that cannot be done (no free slot, a paused DAG, a first decision that is not to queue,
+    more than one transaction): the caller creates the run queued and the scheduler starts it.
+    Raises AlreadyExists."""
     now = utcnow()
     item = run_item({**run, "state": "running", "start_date": fmt_time(now)})
     tis = [new_task_instance(item, task) for task in tasks]
-    slot = _slot_action(item)
+    slot = _slot_action(item, limit)
     if any(_target(action) == _target(slot) for action in extra_actions):
         return None  # one transaction writes an item once (asset triggers move the DAG's watermark)
     _, moves = _planned(item, tis, now)

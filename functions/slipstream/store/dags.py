@@ -21,6 +21,14 @@ def scheduled_assets(document: dict[str, Any]) -> list[str]:
     return []
 
 
+DEFAULT_MAX_ACTIVE_RUNS = 16
+"""Airflow's `max_active_runs_per_dag`."""
+
+
+def max_active_runs(document: dict[str, Any]) -> int:
+    return int(document.get("max_active_runs") or DEFAULT_MAX_ACTIVE_RUNS)
+
+
 class DagNotFound(NotFound):
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -31,10 +39,12 @@ class Dags:
         self.table = table or Table()
 
     def put(self, document: dict[str, Any], *, version_id: str, is_paused: bool) -> Item:
-        """Register (or replace) a DAG; pausing state survives re-registration. The assets the DAG
-        is scheduled on list it as a consumer (`ASSET#<name>`, `CONSUMER#<dag_id>`), and the assets
-        its tasks update exist from now on, as Airflow registers them when it parses the file
-        (`GET /assets/by-name` finds an asset before its first event)."""
+        """Register (or replace) a DAG; pausing state survives re-registration. Its max_active_runs
+        is also an attribute of the DAG item, which every run's slot is counted against, so a new
+        limit holds at once for runs already waiting, as Airflow reads it from the DAG model. The
+        assets the DAG is scheduled on list it as a consumer (`ASSET#<name>`, `CONSUMER#<dag_id>`),
+        and the assets its tasks update exist from now on, as Airflow registers them when it parses
+        the file (`GET /assets/by-name` finds an asset before its first event)."""
         dag_id = document["dag_id"]
         now = fmt_time(utcnow())
         item = self.table.update(
@@ -42,9 +52,10 @@ class Dags:
             keys.DAG_SK,
             "SET document = :doc, dag_version_id = :version, updated_at = :now, GSI1PK = :gpk,"
             " GSI1SK = :id, dag_id = :id, is_paused = if_not_exists(is_paused, :paused),"
-            " created_at = if_not_exists(created_at, :now)",
+            " created_at = if_not_exists(created_at, :now), max_active_runs = :limit",
             values=_values(
                 doc=json.dumps(document, separators=(",", ":")),
+                limit=max_active_runs(document),
                 version=version_id,
                 now=now,
                 gpk=keys.DAGS_INDEX_PK,
@@ -80,6 +91,14 @@ class Dags:
         if item is None:
             raise DagNotFound(f"The Dag with dag_id: `{dag_id}` was not found")
         return item
+
+    def run_limit(self, dag_id: str) -> int:
+        """The DAG's max_active_runs as its slots are counted now (a strongly consistent read of
+        that attribute alone: the item also holds the whole DAG document)."""
+        item = self.table.get(keys.dag_pk(dag_id), keys.DAG_SK, attributes=("max_active_runs",))
+        if item is None:
+            raise DagNotFound(f"The Dag with dag_id: `{dag_id}` was not found")
+        return int(item["max_active_runs"])
 
     def get_document(self, dag_id: str) -> dict[str, Any]:
         document: dict[str, Any] = json.loads(self.get(dag_id)["document"])

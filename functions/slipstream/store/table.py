@@ -83,9 +83,16 @@ class Table:
     def client(self) -> Any:
         return aws.dynamodb()
 
-    def get(self, pk: str, sk: str, *, consistent: bool = True) -> Item | None:
+    def get(
+        self, pk: str, sk: str, *, consistent: bool = True, attributes: Sequence[str] = ()
+    ) -> Item | None:
+        """The item, or only its `attributes` when named (a read of a large item costs its size)."""
+        kwargs: dict[str, Any] = {"TableName": self.name, "Key": key(pk, sk), "ConsistentRead": consistent}
+        if attributes:
+            names = {f"#a{i}": name for i, name in enumerate(attributes)}
+            kwargs.update(ProjectionExpression=", ".join(names), ExpressionAttributeNames=names)
         with translated():
-            response = self.client.get_item(TableName=self.name, Key=key(pk, sk), ConsistentRead=consistent)
+            response = self.client.get_item(**kwargs)
         raw = response.get("Item")
         return from_item(raw) if raw else None
 
