@@ -224,14 +224,16 @@ def test_raising_max_active_runs_starts_the_runs_already_waiting(queue: Queue, s
     assert sorted(w["ti"]["run_id"] for w in queue.take()) == ["a", "b", "c"]
 
 
-def test_lowering_max_active_runs_holds_later_starts_and_keeps_running_ones(
+def test_lowering_max_active_runs_holds_runs_already_waiting_and_keeps_running_ones(
     queue: Queue, stream: Stream
 ) -> None:
     register_dag("narrow", tasks=[_t("t")], max_active_runs=3)
     start_run("narrow", run_id="a")
     start_run("narrow", run_id="b")
+    _set_paused("narrow", True)
+    start_run("narrow", run_id="c")  # waits, triggered under the limit 3
     register_dag("narrow", tasks=[_t("t")], max_active_runs=1)
-    start_run("narrow", run_id="c")
+    _set_paused("narrow", False)
     stream.deliver()
     assert [run_state("narrow", r) for r in "abc"] == ["running", "running", "queued"]
     batch = {w["ti"]["run_id"]: w for w in queue.take()}
@@ -241,6 +243,23 @@ def test_lowering_max_active_runs_holds_later_starts_and_keeps_running_ones(
     run_task(batch["b"])
     stream.deliver()
     assert run_state("narrow", "c") == "running"
+
+
+def test_a_dag_registered_before_its_item_kept_the_limit_uses_its_documents(
+    queue: Queue, stream: Stream
+) -> None:
+    from slipstream.store import keys
+    from slipstream.store.table import Table
+
+    register_dag("older", tasks=[_t("t")], max_active_runs=1)
+    Table().update(keys.dag_pk("older"), keys.DAG_SK, "REMOVE max_active_runs")
+    start_run("older", run_id="a")
+    start_run("older", run_id="b")
+    assert [run_state("older", r) for r in "ab"] == ["running", "queued"]
+    [a] = queue.take()
+    run_task(a)
+    stream.deliver()
+    assert run_state("older", "b") == "running"
 
 
 def test_a_start_that_read_a_limit_changed_since_is_refused_then_retried(

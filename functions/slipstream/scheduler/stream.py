@@ -1,7 +1,8 @@
 """Turning DynamoDB stream records into scheduling work.
 
 A record matters when a task instance changed state, a run was created or changed state, an
-asset event was recorded, or a DAG was unpaused or gave back a max_active_runs slot. Each yields
+asset event was recorded, or a DAG was unpaused, gave back a max_active_runs slot or was
+registered with another max_active_runs. Each yields
 a job; within one batch the same job runs once (every record of a batch was written before the
 batch was delivered, so one evaluation after the first covers the rest).
 """

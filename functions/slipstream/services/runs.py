@@ -13,7 +13,7 @@ from slipstream.services.scheduling import start_new_run
 from slipstream.store import keys
 from slipstream.store.codec import Item, fmt_time, utcnow
 from slipstream.store.dag_runs import DagRuns, waiting_values
-from slipstream.store.dags import DagNotFound, Dags
+from slipstream.store.dags import DagNotFound, Dags, run_limit_of
 from slipstream.store.table import TransactionCancelled, update_action
 from slipstream.store.table import values as _values
 
@@ -89,7 +89,7 @@ def trigger(
     }
     store = DagRuns()
     tasks = document.get("tasks", [])
-    limit = int(dag["max_active_runs"])
+    limit = run_limit_of(dag)
     if not dag.get("is_paused") and len(dag.get("active_runs") or ()) < limit:
         started = start_new_run(store, run, tasks, extra_actions or [], limit)
         if started is not None:

@@ -460,15 +460,17 @@ def _target(action: dict[str, Any]) -> tuple[str, str]:
 
 def _slot_action(run: Item, limit: int) -> dict[str, Any]:
     """Take one of the DAG's max_active_runs slots (a set of run ids on the DAG item), if the DAG
-    is not paused, its limit is still the `limit` read, and a slot is free under it. A limit
-    changed meanwhile refuses the move; the DAG item's stream record of that change starts the
-    waiting runs again (`scheduler.stream`)."""
+    is not paused, its limit is still the `limit` read (`run_limit_of`: an item registered before
+    it kept the limit as an attribute has it in its document), and a slot is free under it. A
+    limit changed meanwhile refuses the move; the DAG item's stream record of that change starts
+    the waiting runs again (`scheduler.stream`)."""
     return update_action(
         keys.dag_pk(run["dag_id"]),
         keys.DAG_SK,
         "ADD active_runs :run",
-        "attribute_exists(PK) AND is_paused = :false AND max_active_runs = :limit AND"
-        " (attribute_not_exists(active_runs) OR size(active_runs) < :limit"
+        "attribute_exists(PK) AND is_paused = :false"
+        " AND (max_active_runs = :limit OR attribute_not_exists(max_active_runs))"
+        " AND (attribute_not_exists(active_runs) OR size(active_runs) < :limit"
         " OR contains(active_runs, :run_id))",
         values=_values(run={run["run_id"]}, false=False, limit=limit, run_id=run["run_id"]),
     )

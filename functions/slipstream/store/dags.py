@@ -29,6 +29,14 @@ def max_active_runs(document: dict[str, Any]) -> int:
     return int(document.get("max_active_runs") or DEFAULT_MAX_ACTIVE_RUNS)
 
 
+def run_limit_of(dag: Item) -> int:
+    """A DAG item's max_active_runs. An item registered before the item kept it as an attribute
+    has it in its document only (the slot condition accepts such an item as it is)."""
+    if "max_active_runs" in dag:
+        return int(dag["max_active_runs"])
+    return max_active_runs(json.loads(dag["document"]))
+
+
 class DagNotFound(NotFound):
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -93,12 +101,12 @@ class Dags:
         return item
 
     def run_limit(self, dag_id: str) -> int:
-        """The DAG's max_active_runs as its slots are counted now (a strongly consistent read of
-        that attribute alone: the item also holds the whole DAG document)."""
+        """The DAG's max_active_runs as its slots are counted now: a strongly consistent read of
+        that attribute alone (the item also holds the DAG document, which need not travel)."""
         item = self.table.get(keys.dag_pk(dag_id), keys.DAG_SK, attributes=("max_active_runs",))
-        if item is None:
-            raise DagNotFound(f"The Dag with dag_id: `{dag_id}` was not found")
-        return int(item["max_active_runs"])
+        if item:
+            return int(item["max_active_runs"])
+        return run_limit_of(self.get(dag_id, consistent=True))  # absent, or registered before
 
     def get_document(self, dag_id: str) -> dict[str, Any]:
         document: dict[str, Any] = json.loads(self.get(dag_id)["document"])

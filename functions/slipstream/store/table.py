@@ -86,7 +86,8 @@ class Table:
     def get(
         self, pk: str, sk: str, *, consistent: bool = True, attributes: Sequence[str] = ()
     ) -> Item | None:
-        """The item, or only its `attributes` when named (a read of a large item costs its size)."""
+        """The item, or only its `attributes` when named: fewer bytes to send and parse (the read
+        is charged for the whole item all the same)."""
         kwargs: dict[str, Any] = {"TableName": self.name, "Key": key(pk, sk), "ConsistentRead": consistent}
         if attributes:
             names = {f"#a{i}": name for i, name in enumerate(attributes)}
