@@ -6,7 +6,12 @@ Bodies follow Airflow's envelope: `{"detail": {"reason": ..., "message": ..., ..
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
@@ -82,6 +87,23 @@ async def _rejected(_: Request, exc: Exception) -> JSONResponse:
     return detail(422, "Value rejected by database", str(exc))
 
 
+async def _invalid_request(_: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own 422, except that an input JSON cannot hold (NaN, Infinity) is echoed as
+    text: FastAPI's handler would fail to render it and answer 500."""
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse(status_code=422, content={"detail": _printable(jsonable_encoder(exc.errors()))})
+
+
+def _printable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _printable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable(v) for v in value]
+    return value
+
+
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     logger.exception("unhandled error")
     body: dict[str, object] = {"message": "Internal server error"}
@@ -111,4 +133,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(AlreadyExists, _already_exists)
     app.add_exception_handler(Retryable, _retryable)
     app.add_exception_handler(Rejected, _rejected)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(Exception, _unhandled)

@@ -25,7 +25,7 @@ from slipstream.store import keys
 from slipstream.store.codec import fmt_time, shifted, utcnow
 from slipstream.store.table import TransactionCancelled, update_action
 from slipstream.store.table import values as _values
-from slipstream.store.task_instances import RETRY_REASON_LIMIT, TaskInstances
+from slipstream.store.task_instances import RETRY_DELAY_LIMIT, RETRY_REASON_LIMIT, TaskInstances
 
 FAIL_FAST_SPARED = frozenset({"success", "failed"})
 SCHEDULING_STATES = frozenset({"success", "failed", "skipped", "removed", "upstream_failed", "up_for_retry"})
@@ -118,7 +118,9 @@ def _fields(payload: TIStateUpdate, now: datetime) -> tuple[str, dict[str, Any]]
         return "up_for_retry", {
             "end_date": fmt_time(payload.end_date),
             "rendered_map_index": rendered,
-            "retry_delay_override": Decimal(str(delay)) if delay is not None else None,
+            "retry_delay_override": Decimal(str(min(delay, RETRY_DELAY_LIMIT)))
+            if delay is not None
+            else None,
             "retry_reason": reason,
             "next_method": None,
             "next_kwargs": None,

@@ -30,6 +30,11 @@ VARIABLE_PK = "VARIABLE"
 CONNECTION_PK = "CONNECTION"
 
 
+MAX_MAP_INDEX = 10**8 - 2
+"""The largest map index a key sorts right with (`mi` pads to eight digits); Airflow's
+`max_map_length` is 1024 by default."""
+
+
 def mi(map_index: int) -> str:
     return f"{map_index + 1:08d}"
 

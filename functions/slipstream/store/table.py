@@ -62,9 +62,12 @@ def values(**kwargs: Any) -> dict[str, Any]:
 @contextmanager
 def translated() -> Iterator[None]:
     """AWS errors as the store's: throttling and server errors (any service's 5xx, after the
-    client's own retries) become `Retryable`, a refused value `Rejected`."""
+    client's own retries) become `Retryable`, a refused value `Rejected`: among them text that is
+    not valid Unicode (a lone surrogate, which JSON's `\\ud800` escape can carry)."""
     try:
         yield
+    except UnicodeEncodeError as exc:
+        raise Rejected(f"text is not valid Unicode: {exc.reason}") from exc
     except ClientError as exc:
         code = exc.response.get("Error", {}).get("Code")
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)

@@ -52,6 +52,9 @@ def status_index(state: str | None, since: str) -> dict[str, str | None]:
 
 STARTABLE_STATES = ("queued", "restarting")
 RETRY_REASON_LIMIT = 500
+RETRY_DELAY_LIMIT = 10**12
+"""The longest retry delay a task may ask for, in seconds (about 31,700 years); a longer one is
+held at it: Python's `timedelta` and DynamoDB's numbers hold no more."""
 
 NAMES = {"#state": "state", "#id": "id"}
 FINISH_CONDITION = "#id = :id AND #state = :running"

@@ -12,17 +12,29 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 def _utc(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("datetime must carry a timezone")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 at +05:00 is before the calendar's first UTC moment
+        raise ValueError("datetime is outside the range UTC can hold") from None
 
 
 UtcDateTime = Annotated[datetime, AfterValidator(_utc)]
 """A timezone-aware datetime, normalised to UTC (serialised with a `Z`); naive values are a 422."""
 
+RunId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.~:+-]+$", min_length=1, max_length=250)]
+"""Airflow's default `allowed_run_id_pattern`: no `/` (run ids are path segments) and no `#`
+(run ids are part of the table's keys)."""
+
+Pid = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+"""A process id, as Airflow's task-instance table holds it (a 32-bit integer)."""
+
 
 class StrictModel(BaseModel):
-    """Request bodies: unknown keys are a 422 (`extra_forbidden`), as in Airflow."""
+    """Request bodies: unknown keys are a 422 (`extra_forbidden`), as in Airflow. So is NaN or
+    Infinity anywhere in them (Python's JSON parser accepts both): stored, no JSON response could
+    carry them back."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class ResponseModel(BaseModel):

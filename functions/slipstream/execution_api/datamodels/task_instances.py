@@ -11,6 +11,7 @@ from pydantic import Field, JsonValue
 from slipstream.execution_api.datamodels.common import (
     AssetProfile,
     JsonObject,
+    Pid,
     ResponseModel,
     StrictModel,
     UtcDateTime,
@@ -24,13 +25,13 @@ class TIEnterRunningPayload(StrictModel):
     state: Literal["running"]
     hostname: str
     unixname: str
-    pid: int
+    pid: Pid
     start_date: UtcDateTime
 
 
 class TIHeartbeatInfo(StrictModel):
     hostname: str
-    pid: int
+    pid: Pid
 
 
 class TISuccessStatePayload(StrictModel):

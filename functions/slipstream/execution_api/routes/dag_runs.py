@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from slipstream.auth.tokens import TaskClaims
-from slipstream.execution_api.datamodels.common import UtcDateTime
+from slipstream.execution_api.datamodels.common import RunId, UtcDateTime
 from slipstream.execution_api.datamodels.dag_runs import DagRun, DagRunStateResponse, TriggerDAGRunPayload
 from slipstream.execution_api.routing import DeferredRoute
 from slipstream.execution_api.security import execution_token
@@ -58,7 +58,7 @@ async def get_previous_dagrun(
     "/{dag_id}/{run_id}", status_code=status.HTTP_204_NO_CONTENT, responses={400: {}, 404: {}, 409: {}}
 )
 async def trigger_dag_run(
-    dag_id: str, run_id: str, payload: TriggerDAGRunPayload, claims: Claims
+    dag_id: str, run_id: Annotated[RunId, Path()], payload: TriggerDAGRunPayload, claims: Claims
 ) -> Response:
     """Create an `operator_triggered` run, inheriting the calling TI's triggering user."""
     from slipstream.services import runs  # and the scheduler: imported by the requests that use them

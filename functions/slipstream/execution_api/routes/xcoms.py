@@ -21,6 +21,7 @@ from slipstream.execution_api.datamodels.xcoms import XComResponse
 from slipstream.execution_api.errors import detail
 from slipstream.execution_api.routing import DeferredRoute
 from slipstream.execution_api.security import execution_token, require_dag_access, require_own_ti
+from slipstream.store import keys
 from slipstream.store.codec import Item
 from slipstream.store.dag_runs import DagRuns
 from slipstream.store.xcoms import DagRunMissing, XComs
@@ -148,7 +149,7 @@ async def set_xcom(
     key: Key,
     claims: Claims,
     value: Annotated[JsonValue, Body()] = None,
-    map_index: Annotated[int, Query(ge=-1)] = -1,
+    map_index: Annotated[int, Query(ge=-1, le=keys.MAX_MAP_INDEX)] = -1,
     dag_result: bool = False,
     mapped_length: Annotated[int | None, Query(ge=0)] = None,
 ) -> Any:
@@ -182,7 +183,7 @@ async def delete_xcom(
     task_id: str,
     key: Key,
     claims: Claims,
-    map_index: Annotated[int, Query(ge=-1)] = -1,
+    map_index: Annotated[int, Query(ge=-1, le=keys.MAX_MAP_INDEX)] = -1,
 ) -> MessageResponse:
     require_own_ti(claims, TIKey(dag_id, run_id, task_id, map_index))
     XComs().delete(dag_id, run_id, task_id, key, map_index)

@@ -12,7 +12,7 @@ from typing import Annotated, TypeVar
 from fastapi import Query
 from pydantic import Field, computed_field
 
-from slipstream.execution_api.datamodels.common import ResponseModel, StrictModel, UtcDateTime
+from slipstream.execution_api.datamodels.common import ResponseModel, RunId, StrictModel, UtcDateTime
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -33,10 +33,6 @@ DagId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$", min_length=1, max_len
 """Airflow's KEY_REGEX and ID_LEN, as docs/dag-document.schema.json's `id`."""
 
 TaskId = DagId
-
-RunId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.~:+-]+$", min_length=1, max_length=250)]
-"""Airflow's default `allowed_run_id_pattern`: no `/` (run ids are path segments) and no `#`
-(run ids are part of the table's keys)."""
 
 MapIndex = Annotated[int, Query(ge=-1)]
 """-1 for a task that is not mapped, as in the table's keys."""
