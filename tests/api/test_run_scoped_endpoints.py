@@ -230,6 +230,35 @@ def test_success_with_outlets_records_asset_events(client: TestClient, queued: Q
     assert both_empty.status_code == 400
 
 
+def test_more_asset_events_than_a_transaction_holds_are_written_once_and_only_by_the_transition(
+    client: TestClient, queued: QueuedTI
+) -> None:
+    """150 events: the writes beyond one transaction go ahead of the transition, each batch
+    checking that the TI still runs. A refused /state or a replayed one writes none of them."""
+    from slipstream.store.table import Table
+
+    def events() -> int:
+        table = Table()
+        pages = table.client.get_paginator("scan").paginate(
+            TableName=table.name,
+            FilterExpression="begins_with(SK, :event)",
+            ExpressionAttributeValues={":event": {"S": "EVENT#"}},
+        )
+        return sum(page["Count"] for page in pages)
+
+    outlets = [{"name": f"a{i}", "uri": f"s3://lake/a{i}", "type": "Asset"} for i in range(150)]
+    body = {"state": "success", "end_date": END, "task_outlets": outlets}
+    url = f"task-instances/{queued.id}/state"
+    refused = client.patch(url, json=body, headers=queued.headers)  # still queued: never ran
+    assert refused.status_code == 409, refused.text
+    assert events() == 0
+    assert start(client, queued).status_code == 200
+    assert client.patch(url, json=body, headers=queued.headers).status_code == 204
+    assert events() == 150
+    assert client.patch(url, json=body, headers=queued.headers).status_code == 200  # a replay
+    assert events() == 150
+
+
 def test_dag_runs_from_a_task(client: TestClient, queued: QueuedTI) -> None:
     h = queued.headers
     run_id = queued.item["run_id"]

@@ -262,12 +262,26 @@ class TaskInstances:
         a counter of the TI to increment. Returns False for an idempotent replay.
 
         Beyond the 100 writes of a transaction, the writes that do not fit go first, in their
-        own transactions: a fault between them and the transition can make a retry repeat them.
+        own transactions, each checking that the TI is still running under this id: a refused or
+        replayed request writes none of them, but a fault between them and the transition can
+        make a retry repeat them.
         """
         transition = transition_action(key, ti_id, state, fields, since=since, count=count)
         ahead, last = along[: max(0, len(along) - 99)], along[max(0, len(along) - 99) :]
-        for start in range(0, len(ahead), 100):
-            self.table.transact(ahead[start : start + 100])
+        running = check_action(
+            *_ti_pk_sk(key),
+            "#id = :id AND #state = :running",
+            names=NAMES,
+            values=_values(id=ti_id, running="running"),
+        )
+        for start in range(0, len(ahead), 99):
+            try:
+                self.table.transact([running, *ahead[start : start + 99]])
+            except TransactionCancelled as refused:
+                if not refused.failed[0]:
+                    raise
+                self.explain_refusal(self.get(key), ti_id, state)
+                return False
         try:
             self.table.transact([transition, *last])
         except TransactionCancelled as refused:
