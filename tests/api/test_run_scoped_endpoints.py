@@ -230,6 +230,21 @@ def test_success_with_outlets_records_asset_events(client: TestClient, queued: Q
     assert both_empty.status_code == 400
 
 
+def test_two_outlet_assets_may_share_a_uri(client: TestClient, queued: QueuedTI) -> None:
+    """Airflow's assets are unique by (name, uri): one transaction registers both (writing the
+    uri's item once) and records an event for each."""
+    assert start(client, queued).status_code == 200
+    outlets = [{"name": n, "uri": "s3://lake/same", "type": "Asset"} for n in ("first", "second")]
+    body = {"state": "success", "end_date": END, "task_outlets": outlets}
+    response = client.patch(f"task-instances/{queued.id}/state", json=body, headers=queued.headers)
+    assert response.status_code == 204, response.text
+    h = queued.headers
+    assert client.get("assets/by-uri", params={"uri": "s3://lake/same"}, headers=h).json()["name"] == "first"
+    for name in ("first", "second"):
+        events = client.get("asset-events/by-asset", params={"name": name, "uri": ""}, headers=h).json()
+        assert len(events["asset_events"]) == 1, name
+
+
 def test_more_asset_events_than_a_transaction_holds_are_written_once_and_only_by_the_transition(
     client: TestClient, queued: QueuedTI
 ) -> None:

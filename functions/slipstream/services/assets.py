@@ -54,7 +54,7 @@ def outlet_event_actions(
     ids = store.allocate_ids(len(events))
     timestamp = fmt_time(now)
     registered = {event["name"]: event["uri"] for event in events}
-    actions = [action for name, uri in registered.items() for action in store.ensure_actions(name, uri)]
+    actions = store.ensure_actions(registered)
     aliased: set[tuple[str, str]] = set()
     for event_id, event in zip(ids, events, strict=True):
         body = {

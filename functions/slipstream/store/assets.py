@@ -9,6 +9,7 @@ are integers (Airflow's wire type) drawn from an atomic counter, a block per req
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from slipstream.store import keys
@@ -59,24 +60,20 @@ class Assets:
             return []
         return self.table.batch_get([(keys.asset_pk(m["name"]), "ASSET") for m in members], consistent=False)
 
-    def ensure_actions(
-        self, name: str, uri: str, group: str = "asset", extra: str = "{}"
-    ) -> list[dict[str, Any]]:
-        """Puts that register an asset (idempotent: the name and uri items are overwritten alike)."""
-        return [
-            put_action(
-                {
-                    "PK": keys.asset_pk(name),
-                    "SK": "ASSET",
-                    "name": name,
-                    "uri": uri,
-                    "group": group,
-                    "extra": extra,
-                    "active": True,
-                }
-            ),
-            put_action({"PK": keys.asset_uri_pk(uri), "SK": "ASSET", "name": name}),
-        ]
+    def ensure_actions(self, assets: Mapping[str, str]) -> list[dict[str, Any]]:
+        """Puts that register assets, name to uri (idempotent: the name and uri items are
+        overwritten alike). Two names may share a uri, as Airflow's assets are unique by the pair;
+        the uri's item names the first, as a lookup by uri finds one asset, and is written once
+        (a transaction writes an item once)."""
+        by_uri: dict[str, str] = {}
+        actions = []
+        for name, uri in assets.items():
+            item = {"PK": keys.asset_pk(name), "SK": "ASSET", "name": name, "uri": uri}
+            actions.append(put_action({**item, "group": "asset", "extra": "{}", "active": True}))
+            by_uri.setdefault(uri, name)
+        for uri, name in by_uri.items():
+            actions.append(put_action({"PK": keys.asset_uri_pk(uri), "SK": "ASSET", "name": name}))
+        return actions
 
     def allocate_ids(self, count: int) -> range:
         item = self.table.update(

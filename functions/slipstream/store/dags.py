@@ -81,7 +81,7 @@ class Dags:
         outlets = {o["name"]: o["uri"] for task in document["tasks"] for o in task.get("outlets", [])}
         assets = Assets(self.table)
         for name, uri in outlets.items():
-            self.table.transact(assets.ensure_actions(name, uri))
+            self.table.transact(assets.ensure_actions({name: uri}))
 
     def _sync_consumers(self, dag_id: str, document: dict[str, Any]) -> None:
         wanted = set(scheduled_assets(document))
