@@ -89,6 +89,23 @@ def test_unknown_run_is_404_string_detail(client: TestClient, queued: QueuedTI) 
     assert response.json() == {"detail": "DAG run not found on DAG 'example' with ID 'no-such-run'"}
 
 
+def test_a_push_into_the_callers_own_run_deleted_meanwhile_is_404_and_leaves_nothing(
+    client: TestClient, queued: QueuedTI, base: str
+) -> None:
+    """The task's token names the run, yet the run may be deleted while the task runs: Airflow
+    answers 404, and an XCom written anyway would be found by a run created later under the id."""
+    from slipstream.management_api.deletion import delete_run
+    from slipstream.store import keys
+    from slipstream.store.table import Table
+
+    run_id = queued.item["run_id"]
+    delete_run("example", run_id)
+    response = client.post(f"{base}/return_value", json="stale", headers=queued.headers)
+    assert response.status_code == 404, response.text
+    assert response.json() == {"detail": f"DAG run not found on DAG 'example' with ID '{run_id}'"}
+    assert Table().query(keys.run_pk("example", run_id)) == []
+
+
 def _objects() -> list[str]:
     s3 = boto3.client("s3", region_name="us-east-1")
     return [o["Key"] for o in s3.list_objects_v2(Bucket=get_settings().bucket_name).get("Contents", [])]

@@ -16,7 +16,6 @@ from slipstream.store import keys
 from slipstream.store.codec import Item, fmt_time, utcnow
 from slipstream.store.errors import StoreError
 from slipstream.store.table import (
-    ConditionFailed,
     Table,
     TransactionCancelled,
     check_action,
@@ -50,10 +49,8 @@ class XComs:
         key: str,
         map_index: int,
         encoded: str,
-        *,
-        run_known: bool = False,
     ) -> None:
-        """Upsert one XCom. `run_known`: the caller knows the run exists (its token names it)."""
+        """Upsert one XCom into an existing run."""
         settings = get_settings()
         item: Item = {
             "PK": keys.run_pk(dag_id, run_id),
@@ -79,27 +76,23 @@ class XComs:
             item["value"] = encoded
         # A small value replacing an offloaded one must remove the object: the write's condition
         # tells us (without a read) whether the old item had one.
-        if self._write(item, replace_offloaded="s3_key" in item, run_known=run_known):
+        if self._write(item, replace_offloaded="s3_key" in item):
             return
         with translated():
             aws.s3().delete_object(
                 Bucket=settings.bucket_name, Key=_object_key(dag_id, run_id, task_id, key, map_index)
             )
-        self._write(item, replace_offloaded=True, run_known=run_known)
+        self._write(item, replace_offloaded=True)
 
-    def _write(self, item: Item, *, replace_offloaded: bool, run_known: bool) -> bool:
+    def _write(self, item: Item, *, replace_offloaded: bool) -> bool:
         """Put the item; False if it would replace an offloaded value and that was not allowed.
 
-        The run must exist (a 404 otherwise, as Airflow answers). When the caller's own token names
-        the run, it exists: a plain put. Otherwise a transaction checks the run item too.
+        The run must exist (a 404 otherwise, as Airflow answers), so one transaction checks the run
+        item too: even the caller's own run, which may have been deleted while its task ran (a
+        plain put would leave an XCom no run owns, found again by a run created later under the
+        same id).
         """
         condition = None if replace_offloaded else "attribute_not_exists(s3_key)"
-        if run_known:
-            try:
-                self.table.put(item, condition=condition)
-            except ConditionFailed:
-                return False
-            return True
         run_exists = check_action(item["PK"], keys.RUN_SK, "attribute_exists(PK)")
         try:
             self.table.transact([run_exists, put_action(item, condition)])

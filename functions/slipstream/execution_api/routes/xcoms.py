@@ -169,7 +169,6 @@ async def set_xcom(
             key,
             map_index,
             json.dumps(value, separators=(",", ":")),
-            run_known=(dag_id, run_id) == (claims.key.dag_id, claims.key.run_id),
         )
     except DagRunMissing as missing:
         return JSONResponse(status_code=404, content={"detail": missing.message})
