@@ -117,6 +117,16 @@ class Ledger:
                 )
         return found
 
+    def busy_hosts(self) -> set[str]:
+        """Hosts with a body started and not done: a worker running a try (or killed in one)."""
+        entries = self.entries()
+        done = {(e.run, e.task, e.try_number, e.host) for e in entries if e.event == "done"}
+        return {
+            e.host
+            for e in entries
+            if e.event == "start" and (e.run, e.task, e.try_number, e.host) not in done
+        }
+
     def count(self, event: str) -> Counter[tuple[str, str]]:
         """How many `event` lines each (run, task) has."""
         return Counter((entry.run, entry.task) for entry in self.entries(event))
