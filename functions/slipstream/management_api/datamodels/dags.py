@@ -17,6 +17,7 @@ from slipstream.management_api.datamodels.common import DagId, ResponseModel, St
 from slipstream.management_api.graph import find_cycle
 from slipstream.services.trigger_rules import TriggerRule
 from slipstream.store.codec import Item
+from slipstream.store.dags import run_limit_of
 
 Seconds = Annotated[float, Field(ge=0)]
 DEFAULT_MAX_ACTIVE = 16
@@ -181,7 +182,7 @@ class DAGResponse(ResponseModel):
             bundle_name=document.get("bundle_name", "dags-folder"),
             tags=[DagTagResponse(name=tag, dag_id=dag_id) for tag in document.get("tags") or []],
             timetable_summary=_timetable_summary(document.get("schedule")),
-            max_active_runs=document.get("max_active_runs", DEFAULT_MAX_ACTIVE),
+            max_active_runs=run_limit_of(item),  # the limit runs are counted against
             max_active_tasks=document.get("max_active_tasks", DEFAULT_MAX_ACTIVE),
             fail_fast=document.get("fail_fast", False),
             catchup=document.get("catchup", False),
